@@ -1,0 +1,19 @@
+package dev.twinmesh.common;
+
+/** Kafka topics, event-bus addresses and schema tags: the names every service agrees on. */
+public final class Names {
+  private Names() {}
+
+  public static final String TOPIC_TRACES = "twin.traces.v1";
+  public static final String TOPIC_JOB_REQUESTS = "twin.jobs.requests.v1";
+  public static final String TOPIC_JOB_RESULTS = "twin.jobs.results.v1";
+  public static final String TOPIC_JOB_DLQ = "twin.jobs.dlq.v1";
+
+  /** Event bus, request/reply: {@link RagPromptRequest} in, {@link RagPromptReply} out. */
+  public static final String ADDRESS_RAG_PROMPT = "rag.prompt";
+
+  public static final String SCHEMA_TRACE = "twin.trace.v1";
+
+  /** Response header that carries the trace id to clients. */
+  public static final String HEADER_TRACE_ID = "X-Twin-Trace-Id";
+}
