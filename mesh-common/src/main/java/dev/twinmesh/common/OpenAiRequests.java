@@ -40,8 +40,7 @@ public final class OpenAiRequests {
       }
       includeUsage = bool(o, "include_usage", false);
     }
-    int n = integer(json, "n", 1, 1, 1);
-    assert n == 1;
+    integer(json, "n", 1, 1, 1); // one choice per request: a twin answers once
     boolean rag = bool(json, "rag", true);
     String author = string(json, "author", false);
     int priority = integer(json, "priority", 0, -1000, 1000);
@@ -223,5 +222,41 @@ public final class OpenAiRequests {
       throw ApiException.invalidRequest(field, field + " must be an integer");
     }
     return n.longValue();
+  }
+
+  /** The inverse of {@link #parse}: the body to send upstream to any OpenAI-compatible server. */
+  public static JsonObject toJson(OpenAiRequest request) {
+    JsonObject json = new JsonObject().put("model", request.model());
+    if (request.kind() == OpenAiRequest.Kind.CHAT) {
+      JsonArray messages = new JsonArray();
+      request.messages().forEach(m -> messages.add(new JsonObject().put("role", m.role()).put("content", m.content())));
+      json.put("messages", messages);
+    } else {
+      json.put("prompt", request.prompt());
+    }
+    json.put("stream", request.stream());
+    if (request.stream() && request.includeUsage()) {
+      json.put("stream_options", new JsonObject().put("include_usage", true));
+    }
+    SamplingParams s = request.sampling();
+    json.put("temperature", s.temperature()).put("top_p", s.topP());
+    if (s.topK() > 0) json.put("top_k", s.topK());
+    if (s.minP() > 0) json.put("min_p", s.minP());
+    if (s.repetitionPenalty() != 1) json.put("repetition_penalty", s.repetitionPenalty());
+    if (s.frequencyPenalty() != 0) json.put("frequency_penalty", s.frequencyPenalty());
+    if (s.presencePenalty() != 0) json.put("presence_penalty", s.presencePenalty());
+    if (s.seed() != null) json.put("seed", s.seed());
+    if (!s.stop().isEmpty()) json.put("stop", new JsonArray(s.stop()));
+    if (!s.stopTokenIds().isEmpty()) json.put("stop_token_ids", new JsonArray(s.stopTokenIds()));
+    if (s.maxTokens() != null) json.put("max_tokens", s.maxTokens());
+    if (s.ignoreEos()) json.put("ignore_eos", true);
+    if (request.kind() == OpenAiRequest.Kind.CHAT) {
+      if (s.logprobs()) json.put("logprobs", true);
+      if (s.topLogprobs() > 0) json.put("top_logprobs", s.topLogprobs());
+    } else if (s.logprobs()) {
+      json.put("logprobs", s.topLogprobs());
+    }
+    if (request.priority() != 0) json.put("priority", request.priority());
+    return json;
   }
 }

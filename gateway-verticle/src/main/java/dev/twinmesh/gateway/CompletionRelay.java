@@ -1,0 +1,213 @@
+package dev.twinmesh.gateway;
+
+import dev.twinmesh.common.ApiException;
+import dev.twinmesh.common.Names;
+import dev.twinmesh.common.OpenAiChunks;
+import dev.twinmesh.common.OpenAiRequest;
+import dev.twinmesh.common.OpenAiRequests;
+import dev.twinmesh.common.SseEventParser;
+import dev.twinmesh.common.HttpErrors;
+import dev.twinmesh.common.TraceRecord;
+import dev.twinmesh.common.Usage;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.function.Consumer;
+
+/**
+ * Carries one generation from a worker to a client. The worker is always asked to stream (so the
+ * gateway sees the first token and the usage); the client gets SSE chunks as they arrive, or one body
+ * at the end. Exactly one of complete, fail or cancel ends it, and each publishes one trace.
+ */
+final class CompletionRelay {
+  private final OpenAiRequest request;
+  private final HttpServerResponse response;
+  private final TraceRecorder trace;
+  private final WorkerPool pool;
+  private final HttpClientAgent client;
+  private final Consumer<TraceRecord> traces;
+  private final String id;
+  private final long created = System.currentTimeMillis() / 1000;
+  private WorkerPool.Worker worker;
+  private HttpClientRequest upstream;
+  private boolean streamStarted;
+  private boolean ended;
+
+  CompletionRelay(OpenAiRequest request, HttpServerResponse response, TraceRecorder trace, WorkerPool pool,
+                  HttpClientAgent client, Consumer<TraceRecord> traces) {
+    this.request = request;
+    this.response = response;
+    this.trace = trace;
+    this.pool = pool;
+    this.client = client;
+    this.traces = traces;
+    this.id = (request.kind() == OpenAiRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + trace.traceId();
+  }
+
+  void start() {
+    response.closeHandler(v -> cancel());
+    worker = pool.acquire();
+    trace.upstream(worker.id());
+    JsonObject body = OpenAiRequests.toJson(request)
+        .put("stream", true)
+        .put("stream_options", new JsonObject().put("include_usage", true));
+    RequestOptions options = new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setAbsoluteURI(worker.resolve(request.kind().path).toString())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(Names.HEADER_TRACE_ID, trace.traceId());
+    client.request(options)
+        .compose(req -> {
+          upstream = req;
+          return req.send(body.toBuffer());
+        })
+        .onSuccess(this::onUpstreamResponse)
+        .onFailure(e -> fail(ApiException.badGateway("worker " + worker.id() + " is unreachable: " + e.getMessage())));
+  }
+
+  private void onUpstreamResponse(HttpClientResponse upstreamResponse) {
+    if (ended) {
+      return;
+    }
+    if (upstreamResponse.statusCode() != 200) {
+      int status = upstreamResponse.statusCode();
+      upstreamResponse.body()
+          .onSuccess(b -> fail(ApiException.fromBody(status, parseOrNull(b))))
+          .onFailure(e -> fail(ApiException.badGateway("worker answered " + status)));
+      return;
+    }
+    if (request.stream()) {
+      startStream();
+    }
+    SseEventParser parser = new SseEventParser(this::onUpstreamEvent);
+    upstreamResponse.handler(parser::feed);
+    upstreamResponse.exceptionHandler(e -> fail(ApiException.badGateway("worker stream broke: " + e.getMessage())));
+    upstreamResponse.endHandler(v -> {
+      if (!ended) {
+        fail(ApiException.badGateway("worker stream ended before [DONE]"));
+      }
+    });
+  }
+
+  private void startStream() {
+    streamStarted = true;
+    response.setChunked(true)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .putHeader("X-Accel-Buffering", "no");
+  }
+
+  private void onUpstreamEvent(String data) {
+    if (ended) {
+      return;
+    }
+    if ("[DONE]".equals(data)) {
+      complete();
+      return;
+    }
+    JsonObject chunk = parseOrNull(Buffer.buffer(data));
+    if (chunk == null) {
+      fail(ApiException.badGateway("worker sent an event that is not JSON"));
+      return;
+    }
+    if (chunk.containsKey("error")) {
+      fail(ApiException.fromBody(500, chunk));
+      return;
+    }
+    JsonObject usage = chunk.getJsonObject("usage");
+    if (usage != null) {
+      trace.usage(new Usage(usage.getInteger("prompt_tokens", 0), usage.getInteger("completion_tokens", 0),
+          usage.getInteger("total_tokens", 0)));
+    }
+    JsonArray choices = chunk.getJsonArray("choices");
+    if (choices == null || choices.isEmpty()) {
+      if (usage != null && request.stream() && request.includeUsage()) {
+        writeEvent(OpenAiChunks.usageChunk(request.kind(), id, created, request.model(), trace.usageOrZero()));
+      }
+      return;
+    }
+    JsonObject choice = choices.getJsonObject(0);
+    String text = request.kind() == OpenAiRequest.Kind.CHAT
+        ? choice.getJsonObject("delta", new JsonObject()).getString("content")
+        : choice.getString("text");
+    if (text != null && !text.isEmpty()) {
+      trace.text(text);
+    }
+    if (choice.getString("finish_reason") != null) {
+      trace.finish(choice.getString("finish_reason"));
+    }
+    if (request.stream()) {
+      writeEvent(chunk.put("id", id).put("model", request.model()).put("created", created));
+    }
+  }
+
+  private void writeEvent(JsonObject event) {
+    response.write(OpenAiChunks.sseData(event.encode()));
+  }
+
+  private void complete() {
+    if (!end()) {
+      return;
+    }
+    if (request.stream()) {
+      response.end(OpenAiChunks.SSE_DONE);
+    } else {
+      JsonObject body = OpenAiChunks.completion(request.kind(), id, created, request.model(), trace.answer(),
+          trace.finishReason(), trace.usageOrZero(), null);
+      response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+    }
+    traces.accept(trace.ok());
+  }
+
+  void fail(ApiException error) {
+    if (!end()) {
+      return;
+    }
+    if (streamStarted) {
+      response.write(OpenAiChunks.sseData(error.toBody().encode()));
+      response.end(OpenAiChunks.SSE_DONE);
+    } else {
+      HttpErrors.send(response, error);
+    }
+    traces.accept(trace.failed(error));
+  }
+
+  /** The client went away: stop the worker's generation so it frees its KV blocks. */
+  private void cancel() {
+    if (!end()) {
+      return;
+    }
+    if (upstream != null) {
+      upstream.reset();
+    }
+    traces.accept(trace.cancelled());
+  }
+
+  /** Marks the relay ended exactly once and gives the worker slot back; false when already ended. */
+  private boolean end() {
+    if (ended) {
+      return false;
+    }
+    ended = true;
+    if (worker != null) {
+      pool.release(worker);
+    }
+    return true;
+  }
+
+  private static JsonObject parseOrNull(Buffer bytes) {
+    try {
+      return bytes.toJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package dev.twinmesh.worker.engine;
+
+import dev.twinmesh.common.SamplingParams;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Turns one sequence's sampled tokens into stream events: detokenizes incrementally, holds back stop
+ * strings, and decides when the sequence is finished (end token, stop token, stop string, max_tokens).
+ */
+final class SequenceOutput {
+  private final TokenTextDecoder decoder;
+  private final TokenTextDecoder.Stream text;
+  private final StopStringFilter stops;
+  private final Set<Integer> stopTokenIds;
+  private final SamplingParams sampling;
+  private final int maxTokens;
+  private int completionTokens;
+  private String finishReason;
+
+  SequenceOutput(TokenTextDecoder decoder, SamplingParams sampling, int maxTokens, Set<Integer> eosTokenIds) {
+    this.decoder = decoder;
+    this.text = decoder.open();
+    this.stops = new StopStringFilter(sampling.stop());
+    this.sampling = sampling;
+    this.maxTokens = maxTokens;
+    Set<Integer> ids = new java.util.HashSet<>(sampling.stopTokenIds());
+    if (!sampling.ignoreEos()) {
+      ids.addAll(eosTokenIds);
+    }
+    this.stopTokenIds = Set.copyOf(ids);
+  }
+
+  /** Records one sampled token and returns the event to send for it. */
+  GenerationEvent.Token accept(TokenSampler.Choice choice) {
+    completionTokens++;
+    String delta = "";
+    if (stopTokenIds.contains(choice.tokenId())) {
+      finishReason = "stop";
+    } else {
+      delta = stops.accept(text.next(choice.tokenId()));
+      if (stops.stopped()) {
+        finishReason = "stop";
+      }
+    }
+    if (finishReason == null && completionTokens >= maxTokens) {
+      finishReason = "length";
+    }
+    return new GenerationEvent.Token(delta, sampled(choice), alternatives(choice), completionTokens);
+  }
+
+  boolean finished() {
+    return finishReason != null;
+  }
+
+  GenerationEvent.Finished finish(int promptTokens, long queueNanos) {
+    String held = "stop".equals(finishReason) && stops.stopped() ? "" : stops.flush();
+    return new GenerationEvent.Finished(finishReason, held, promptTokens, completionTokens, 0, queueNanos);
+  }
+
+  int completionTokens() {
+    return completionTokens;
+  }
+
+  private TokenLogprob sampled(TokenSampler.Choice choice) {
+    return sampling.logprobs() ? new TokenLogprob(choice.tokenId(), decoder.tokenText(choice.tokenId()), choice.logprob()) : null;
+  }
+
+  private List<TokenLogprob> alternatives(TokenSampler.Choice choice) {
+    if (!sampling.logprobs() || choice.topIds() == null) {
+      return List.of();
+    }
+    List<TokenLogprob> top = new ArrayList<>(choice.topIds().length);
+    for (int i = 0; i < choice.topIds().length; i++) {
+      top.add(new TokenLogprob(choice.topIds()[i], decoder.tokenText(choice.topIds()[i]), choice.topLogprobs()[i]));
+    }
+    return top;
+  }
+}
