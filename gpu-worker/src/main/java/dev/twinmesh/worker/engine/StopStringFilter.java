@@ -59,9 +59,10 @@ final class StopStringFilter {
   /** Length of the longest end of the held text that is a proper start of some stop string. */
   private int longestStopPrefixSuffix() {
     int best = 0;
+    String text = held.toString();
     for (String stop : stops) {
       for (int len = Math.min(stop.length() - 1, held.length()); len > best; len--) {
-        if (held.regionMatches(held.length() - len, stop, 0, len)) {
+        if (text.regionMatches(text.length() - len, stop, 0, len)) {
           best = len;
           break;
         }
