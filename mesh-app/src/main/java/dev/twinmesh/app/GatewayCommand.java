@@ -1,0 +1,63 @@
+package dev.twinmesh.app;
+
+import dev.twinmesh.gateway.GatewayConfig;
+import dev.twinmesh.gateway.GatewayVerticle;
+import dev.twinmesh.gateway.trace.TracePublisher;
+import dev.twinmesh.rag.ContextRetriever;
+import dev.twinmesh.rag.PromptTemplates;
+import dev.twinmesh.rag.RagVerticle;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "gateway", mixinStandardHelpOptions = true,
+    description = {
+        "Runs the business service: the gateway verticle (OpenAI-compatible API with SSE streaming,",
+        "authentication, routing to workers, trace publishing to Kafka) and the RAG verticle that builds",
+        "the twin's prompts. Workers are any OpenAI-compatible servers: twin-mesh workers, vLLM or TGI."})
+final class GatewayCommand implements Callable<Integer> {
+
+  @Option(names = "--worker", split = ",", defaultValue = "${env:TWIN_MESH_WORKERS:-http://127.0.0.1:8081}",
+      description = "Worker base URLs, comma-separated or repeated. Default: ${DEFAULT-VALUE}.")
+  List<URI> workers;
+
+  @Option(names = "--kafka", defaultValue = "${env:KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
+      description = "Kafka bootstrap servers for traces. Default: ${DEFAULT-VALUE}.")
+  String kafka;
+
+  @Option(names = "--served-model-name", split = ",", defaultValue = "${env:TWIN_MESH_MODEL_NAME:-twin}",
+      description = "Model names clients may ask for. Default: ${DEFAULT-VALUE}.")
+  Set<String> servedModels;
+
+  @Option(names = "--host", defaultValue = "${env:TWIN_MESH_HOST:-0.0.0.0}", description = "Bind address. Default: ${DEFAULT-VALUE}.")
+  String host;
+
+  @Option(names = "--port", defaultValue = "${env:TWIN_MESH_PORT:-8080}", description = "Port. Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--max-body-bytes", defaultValue = "1048576", description = "Largest request body. Default: ${DEFAULT-VALUE}.")
+  long maxBodyBytes;
+
+  @Mixin
+  ApiKeyOptions apiKeys;
+
+  @Override
+  public Integer call() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    TracePublisher traces = new TracePublisher(kafka);
+    vertx.deployVerticle(new RagVerticle(ContextRetriever.none(), PromptTemplates.builtIn())).await(1, TimeUnit.MINUTES);
+    GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig(host, port, workers, servedModels, maxBodyBytes,
+        apiKeys.keys(), Duration.ofSeconds(10), System.getenv().getOrDefault("HOSTNAME", "gateway")), traces::publish);
+    vertx.deployVerticle(gateway).await(1, TimeUnit.MINUTES);
+    System.out.println("gateway on http://" + host + ":" + gateway.actualPort() + " -> " + Arrays.toString(workers.toArray()));
+    return ServiceRunner.runUntilStopped(vertx, traces);
+  }
+}
