@@ -1,0 +1,113 @@
+package dev.twinmesh.worker.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.Locale;
+
+/**
+ * The PyTorch engine as the worker uses it: one device, one weight dtype, one root manager that
+ * owns the weights, rope tables and KV caches.
+ *
+ * <p>Weights are fp16 on CUDA (bf16 checkpoints are converted while loading) and fp32 on CPU,
+ * where PyTorch's bf16 kernels abort the JVM and fp16 matmuls are slow.
+ */
+public final class DjlRuntime implements AutoCloseable {
+
+  public static final String ENGINE = "PyTorch";
+
+  /**
+   * @param device          "auto" (CUDA when PyTorch sees a GPU, else CPU), "cpu", "cuda" or "cuda:N"
+   * @param intraOpThreads  threads one op may use; 0 keeps PyTorch's default (all cores)
+   */
+  public record Options(String device, int intraOpThreads) {
+    public Options {
+      device = device == null || device.isBlank() ? "auto" : device.trim().toLowerCase(Locale.ROOT);
+      if (intraOpThreads < 0) {
+        throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + intraOpThreads);
+      }
+    }
+
+    public static Options defaults() {
+      return new Options("auto", 0);
+    }
+  }
+
+  private final Device device;
+  private final DataType weightType;
+  private final NDManager manager;
+
+  private DjlRuntime(Device device, DataType weightType, NDManager manager) {
+    this.device = device;
+    this.weightType = weightType;
+    this.manager = manager;
+  }
+
+  /** Loads the engine from the bundled natives (never the network) and picks the device. */
+  public static DjlRuntime start(Options options) {
+    // The native jar is on the classpath; offline stops DJL from ever reaching for a download.
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
+    Engine engine = Engine.getEngine(ENGINE);
+    if (options.intraOpThreads() > 0) {
+      JniUtils.setNumThreads(options.intraOpThreads());
+    }
+    // Inference only: no autograd graph is ever recorded.
+    JniUtils.setGradMode(false);
+    Device device = chooseDevice(options.device(), engine.getGpuCount());
+    DataType weightType = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+    return new DjlRuntime(device, weightType, NDManager.newBaseManager(device, ENGINE));
+  }
+
+  static Device chooseDevice(String requested, int gpuCount) {
+    if (requested.equals("cpu")) {
+      return Device.cpu();
+    }
+    if (requested.equals("auto")) {
+      return gpuCount > 0 ? Device.gpu(0) : Device.cpu();
+    }
+    if (requested.equals("cuda") || requested.startsWith("cuda:")) {
+      int id = requested.equals("cuda") ? 0 : parseGpuId(requested);
+      if (id >= gpuCount) {
+        throw new IllegalStateException("device " + requested + " requested but PyTorch sees "
+            + gpuCount + " GPU(s); is the pytorch-native-cu124 jar (Maven profile 'cuda') on the classpath?");
+      }
+      return Device.gpu(id);
+    }
+    throw new IllegalArgumentException("unknown device '" + requested + "': use auto, cpu, cuda or cuda:N");
+  }
+
+  private static int parseGpuId(String requested) {
+    try {
+      return Integer.parseInt(requested.substring("cuda:".length()));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("bad device '" + requested + "': expected cuda:N", e);
+    }
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  /** fp16 on CUDA, fp32 on CPU; activations and the KV cache use the same type. */
+  public DataType weightType() {
+    return weightType;
+  }
+
+  /** Root manager on the device; model parts take sub-managers from it. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  public int intraOpThreads() {
+    return JniUtils.getNumThreads();
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}
