@@ -1,0 +1,133 @@
+package dev.twinmesh.gateway.trace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.twinmesh.common.ChatMessage;
+import dev.twinmesh.common.Json;
+import dev.twinmesh.common.Names;
+import dev.twinmesh.common.SamplingParams;
+import dev.twinmesh.common.TraceRecord;
+import dev.twinmesh.embedded.EmbeddedKafka;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TracePublisherTest {
+  private static final int PARTITIONS = 3;
+  @TempDir static Path dataDir;
+  private static EmbeddedKafka kafka;
+
+  @BeforeAll
+  static void startBroker() {
+    kafka = new EmbeddedKafka();
+    kafka.start(dataDir, 0);
+    kafka.createTopics(Map.of(Names.TOPIC_TRACES, PARTITIONS));
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    kafka.close();
+  }
+
+  @Test
+  void publishedTracesArriveKeyedByTraceIdWithSchema() {
+    int count = 25;
+    try (TracePublisher publisher = new TracePublisher(kafka.bootstrapServers())) {
+      for (int i = 0; i < count; i++) {
+        // Half of them come without a schema tag: the publisher adds it.
+        publisher.publish(trace("pub-" + i, i % 2 == 0 ? null : Names.SCHEMA_TRACE));
+      }
+      publisher.close();
+      assertEquals(count, publisher.publishedCount());
+      assertEquals(0, publisher.failedCount());
+    }
+
+    Map<String, TraceRecord> byKey = readTraces(count);
+    assertEquals(count, byKey.size());
+    byKey.forEach((key, trace) -> {
+      assertEquals(key, trace.traceId());
+      assertEquals(Names.SCHEMA_TRACE, trace.schema());
+      assertEquals("answer of " + key, trace.answer());
+      assertEquals(new TraceRecord.Tokens(12, 4, 7), trace.tokens());
+    });
+  }
+
+  @Test
+  void publishReturnsAtOnceWhenNoBrokerAnswers() {
+    int deadPort = unusedPort();
+    // No broker there: each send waits out max.block.ms on the publisher thread, never on ours.
+    try (TracePublisher publisher =
+        new TracePublisher("127.0.0.1:" + deadPort, Names.TOPIC_TRACES, 2, Duration.ofMillis(300))) {
+      long started = System.nanoTime();
+      for (int i = 0; i < 200; i++) {
+        publisher.publish(trace("lost-" + i, null));
+      }
+      long tookMs = (System.nanoTime() - started) / 1_000_000;
+      assertTrue(tookMs < 200, "200 publishes took " + tookMs + " ms");
+      assertTrue(publisher.droppedCount() > 0, "a full queue drops traces");
+      assertEquals(0, publisher.publishedCount());
+    }
+  }
+
+  @Test
+  void traceWithoutIdIsDroppedNotSent() {
+    try (TracePublisher publisher = new TracePublisher(kafka.bootstrapServers())) {
+      publisher.publish(trace(null, Names.SCHEMA_TRACE));
+      publisher.publish(null);
+      assertEquals(2, publisher.droppedCount());
+    }
+  }
+
+  static TraceRecord trace(String id, String schema) {
+    long now = System.currentTimeMillis();
+    return new TraceRecord(schema, id,
+        new TraceRecord.Times(now - 900, now - 700, now),
+        new TraceRecord.Request("chat", "twin-llama", SamplingParams.greedy(64), "alice", true, false),
+        "alpaca_rag", Map.of("question", "What do I write about?"),
+        new TraceRecord.Retrieval("posts",
+            List.of(new TraceRecord.RetrievedChunk("chunk-1", 0.91, "posts", "blog/1")), 12),
+        List.of(ChatMessage.user("What do I write about?")),
+        "### Instruction:\nWhat do I write about?", "answer of " + id, "stop",
+        new TraceRecord.Tokens(12, 4, 7),
+        new TraceRecord.Latencies(3L, 200L, 15.5, 900, 12L),
+        "worker-0", TraceRecord.STATUS_OK, null);
+  }
+
+  private static Map<String, TraceRecord> readTraces(int expected) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    Map<String, TraceRecord> byKey = new HashMap<>();
+    try (var consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+      List<TopicPartition> partitions = List.of(new TopicPartition(Names.TOPIC_TRACES, 0),
+          new TopicPartition(Names.TOPIC_TRACES, 1), new TopicPartition(Names.TOPIC_TRACES, 2));
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (byKey.size() < expected && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(200))
+            .forEach(r -> byKey.put(r.key(), Json.read(r.value(), TraceRecord.class)));
+      }
+    }
+    return byKey;
+  }
+
+  private static int unusedPort() {
+    try (var socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
