@@ -1,6 +1,7 @@
 package dev.twinmesh.worker.engine;
 
 import dev.twinmesh.common.SamplingParams;
+import dev.twinmesh.worker.sampling.Sample;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -33,7 +34,7 @@ final class SequenceOutput {
   }
 
   /** Records one sampled token and returns the event to send for it. */
-  GenerationEvent.Token accept(TokenSampler.Choice choice) {
+  GenerationEvent.Token accept(Sample choice) {
     completionTokens++;
     String delta = "";
     if (stopTokenIds.contains(choice.tokenId())) {
@@ -63,17 +64,18 @@ final class SequenceOutput {
     return completionTokens;
   }
 
-  private TokenLogprob sampled(TokenSampler.Choice choice) {
-    return sampling.logprobs() ? new TokenLogprob(choice.tokenId(), decoder.tokenText(choice.tokenId()), choice.logprob()) : null;
+  private TokenLogprob sampled(Sample choice) {
+    return sampling.logprobs()
+        ? new TokenLogprob(choice.tokenId(), decoder.tokenText(choice.tokenId()), (float) choice.logprob()) : null;
   }
 
-  private List<TokenLogprob> alternatives(TokenSampler.Choice choice) {
-    if (!sampling.logprobs() || choice.topIds() == null) {
+  private List<TokenLogprob> alternatives(Sample choice) {
+    if (!sampling.logprobs()) {
       return List.of();
     }
-    List<TokenLogprob> top = new ArrayList<>(choice.topIds().length);
-    for (int i = 0; i < choice.topIds().length; i++) {
-      top.add(new TokenLogprob(choice.topIds()[i], decoder.tokenText(choice.topIds()[i]), choice.topLogprobs()[i]));
+    List<TokenLogprob> top = new ArrayList<>(choice.topLogprobs().size());
+    for (Sample.TokenLogprob alternative : choice.topLogprobs()) {
+      top.add(new TokenLogprob(alternative.tokenId(), decoder.tokenText(alternative.tokenId()), (float) alternative.logprob()));
     }
     return top;
   }

@@ -1,6 +1,9 @@
 package dev.twinmesh.worker.engine;
 
 import dev.twinmesh.common.ApiException;
+import dev.twinmesh.worker.sampling.Sample;
+import dev.twinmesh.worker.sampling.Sampler;
+import dev.twinmesh.worker.sampling.SamplingState;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -21,7 +24,7 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SimpleEngine.class);
 
   private final ModelExecutor model;
-  private final TokenSampler sampler;
+  private final Sampler sampler = new Sampler();
   private final TokenTextDecoder decoder;
   private final Set<Integer> eosTokenIds;
   private final int maxRunning;
@@ -31,10 +34,9 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
   private final Thread thread;
   private volatile boolean stopping;
 
-  public SimpleEngine(ModelExecutor model, TokenSampler sampler, TokenTextDecoder decoder, Set<Integer> eosTokenIds,
+  public SimpleEngine(ModelExecutor model, TokenTextDecoder decoder, Set<Integer> eosTokenIds,
                       int maxRunning, int maxWaiting) {
     this.model = model;
-    this.sampler = sampler;
     this.decoder = decoder;
     this.eosTokenIds = Set.copyOf(eosTokenIds);
     this.maxRunning = maxRunning;
@@ -108,12 +110,10 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
     }
     GenerationRequest request = sequence.request;
     sequence.queueNanos = System.nanoTime() - request.arrivalNanos();
-    sequence.context = new int[request.promptTokenIds().length + request.maxTokens()];
-    System.arraycopy(request.promptTokenIds(), 0, sequence.context, 0, request.promptTokenIds().length);
     sequence.length = request.promptTokenIds().length;
-    sequence.cache = model.newCache(sequence.context.length);
+    sequence.cache = model.newCache(request.promptTokenIds().length + request.maxTokens());
     sequence.output = new SequenceOutput(decoder, request.sampling(), request.maxTokens(), eosTokenIds);
-    sequence.chooser = sampler.forRequest(request.sampling());
+    sequence.sampling = new SamplingState(request.sampling(), request.promptTokenIds());
     running.add(sequence);
   }
 
@@ -123,13 +123,12 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
       return true;
     }
     try {
-      float[] logits = sequence.computed == 0
+      float[] logits = sequence.length == sequence.request.promptTokenIds().length
           ? model.forwardLast(sequence.request.promptTokenIds(), 0, sequence.cache)
-          : model.forwardLast(new int[] {sequence.context[sequence.length - 1]}, sequence.length - 1, sequence.cache);
-      sequence.computed = sequence.length;
-      TokenSampler.Choice choice = sequence.chooser.choose(logits, sequence.context, sequence.length,
-          sequence.request.promptTokenIds().length);
-      sequence.context[sequence.length++] = choice.tokenId();
+          : model.forwardLast(new int[] {sequence.lastToken}, sequence.length - 1, sequence.cache);
+      Sample choice = sampler.sample(logits, sequence.sampling);
+      sequence.lastToken = choice.tokenId();
+      sequence.length++;
       sequence.events.accept(sequence.output.accept(choice));
       if (sequence.output.finished()) {
         sequence.events.accept(sequence.output.finish(sequence.request.promptTokenIds().length, sequence.queueNanos));
@@ -160,12 +159,11 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
     final Consumer<GenerationEvent> events;
     volatile boolean cancelled;
     long queueNanos;
-    int[] context;
     int length;
-    int computed;
+    int lastToken;
     ModelExecutor.SequenceCache cache;
     SequenceOutput output;
-    TokenSampler.Chooser chooser;
+    SamplingState sampling;
 
     Running(GenerationRequest request, Consumer<GenerationEvent> events) {
       this.request = request;
