@@ -1,14 +1,15 @@
 package dev.twinmesh.gateway;
 
 import dev.twinmesh.common.ApiException;
+import dev.twinmesh.common.HttpErrors;
 import dev.twinmesh.common.Names;
 import dev.twinmesh.common.OpenAiChunks;
 import dev.twinmesh.common.OpenAiRequest;
 import dev.twinmesh.common.OpenAiRequests;
 import dev.twinmesh.common.SseEventParser;
-import dev.twinmesh.common.HttpErrors;
 import dev.twinmesh.common.TraceRecord;
 import dev.twinmesh.common.Usage;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientRequest;
@@ -20,41 +21,71 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * Carries one generation from a worker to a client. The worker is always asked to stream (so the
  * gateway sees the first token and the usage); the client gets SSE chunks as they arrive, or one body
- * at the end. Exactly one of complete, fail or cancel ends it, and each publishes one trace.
+ * at the end. The client's stream opens when a worker accepts the request, so a refusal (422, 429...)
+ * still reaches the client as an HTTP status. Until the first event arrives a failed worker is replaced by another one; after that a
+ * failure becomes an in-stream error. Exactly one of complete, fail or cancel ends the relay, and each
+ * publishes one trace and runs {@code onEnd} once.
  */
 final class CompletionRelay {
+  private final Vertx vertx;
   private final OpenAiRequest request;
   private final HttpServerResponse response;
   private final TraceRecorder trace;
   private final WorkerPool pool;
   private final HttpClientAgent client;
   private final Consumer<TraceRecord> traces;
+  private final Runnable onEnd;
+  private final long keepAliveMillis;
   private final String id;
   private final long created = System.currentTimeMillis() / 1000;
+  private final Set<WorkerPool.Worker> tried = new HashSet<>();
   private WorkerPool.Worker worker;
   private HttpClientRequest upstream;
   private boolean streamStarted;
+  private boolean upstreamEventSeen;
   private boolean ended;
+  private long keepAliveTimer = -1;
+  private long lastWrite;
 
-  CompletionRelay(OpenAiRequest request, HttpServerResponse response, TraceRecorder trace, WorkerPool pool,
-                  HttpClientAgent client, Consumer<TraceRecord> traces) {
+  CompletionRelay(Vertx vertx, OpenAiRequest request, HttpServerResponse response, TraceRecorder trace, WorkerPool pool,
+                  HttpClientAgent client, Consumer<TraceRecord> traces, long keepAliveMillis, Runnable onEnd) {
+    this.vertx = vertx;
     this.request = request;
     this.response = response;
     this.trace = trace;
     this.pool = pool;
     this.client = client;
     this.traces = traces;
+    this.keepAliveMillis = keepAliveMillis;
+    this.onEnd = onEnd;
     this.id = (request.kind() == OpenAiRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + trace.traceId();
   }
 
   void start() {
     response.closeHandler(v -> cancel());
-    worker = pool.acquire();
+    sendToNextWorker(null);
+  }
+
+  /** Tries a worker not tried yet; {@code lastError} is what the previous one did, if any. */
+  private void sendToNextWorker(ApiException lastError) {
+    if (ended) {
+      return;
+    }
+    Optional<WorkerPool.Worker> next = pool.acquire(tried);
+    if (next.isEmpty()) {
+      fail(lastError != null ? lastError : ApiException.unavailable("no healthy worker is available", 2));
+      return;
+    }
+    worker = next.get();
+    tried.add(worker);
     trace.upstream(worker.id());
     JsonObject body = OpenAiRequests.toJson(request)
         .put("stream", true)
@@ -64,35 +95,58 @@ final class CompletionRelay {
         .setAbsoluteURI(worker.resolve(request.kind().path).toString())
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(Names.HEADER_TRACE_ID, trace.traceId());
+    WorkerPool.Worker attempt = worker;
     client.request(options)
         .compose(req -> {
           upstream = req;
           return req.send(body.toBuffer());
         })
-        .onSuccess(this::onUpstreamResponse)
-        .onFailure(e -> fail(ApiException.badGateway("worker " + worker.id() + " is unreachable: " + e.getMessage())));
+        .onSuccess(resp -> onUpstreamResponse(attempt, resp))
+        .onFailure(e -> retryOrFail(attempt, ApiException.badGateway("worker " + attempt.id() + " is unreachable: " + e.getMessage())));
   }
 
-  private void onUpstreamResponse(HttpClientResponse upstreamResponse) {
+  /** Before any event arrived the request can move to another worker; afterwards it fails in the stream. */
+  private void retryOrFail(WorkerPool.Worker attempt, ApiException error) {
+    pool.failed(attempt);
+    if (ended || attempt != worker) {
+      return;
+    }
+    pool.release(attempt);
+    worker = null;
+    if (upstreamEventSeen) {
+      fail(error);
+    } else {
+      sendToNextWorker(error);
+    }
+  }
+
+  private void onUpstreamResponse(WorkerPool.Worker attempt, HttpClientResponse upstreamResponse) {
     if (ended) {
       return;
     }
-    if (upstreamResponse.statusCode() != 200) {
-      int status = upstreamResponse.statusCode();
+    int status = upstreamResponse.statusCode();
+    if (status >= 500) {
+      upstreamResponse.body().onComplete(b -> retryOrFail(attempt,
+          ApiException.fromBody(status == 503 ? 503 : 502, b.succeeded() ? parseOrNull(b.result()) : null)));
+      return;
+    }
+    if (status != 200) {
+      pool.succeeded(attempt);
       upstreamResponse.body()
           .onSuccess(b -> fail(ApiException.fromBody(status, parseOrNull(b))))
           .onFailure(e -> fail(ApiException.badGateway("worker answered " + status)));
       return;
     }
-    if (request.stream()) {
+    pool.succeeded(attempt);
+    if (request.stream() && !streamStarted) {
       startStream();
     }
     SseEventParser parser = new SseEventParser(this::onUpstreamEvent);
     upstreamResponse.handler(parser::feed);
-    upstreamResponse.exceptionHandler(e -> fail(ApiException.badGateway("worker stream broke: " + e.getMessage())));
+    upstreamResponse.exceptionHandler(e -> retryOrFail(attempt, ApiException.badGateway("worker stream broke: " + e.getMessage())));
     upstreamResponse.endHandler(v -> {
       if (!ended) {
-        fail(ApiException.badGateway("worker stream ended before [DONE]"));
+        retryOrFail(attempt, ApiException.badGateway("worker " + attempt.id() + " ended the stream before [DONE]"));
       }
     });
   }
@@ -103,12 +157,22 @@ final class CompletionRelay {
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
         .putHeader("X-Accel-Buffering", "no");
+    lastWrite = System.nanoTime();
+    keepAliveTimer = vertx.setPeriodic(keepAliveMillis, t -> keepAlive());
+  }
+
+  /** An SSE comment when the stream has been silent, so proxies and browsers keep a queued request open. */
+  private void keepAlive() {
+    if (!ended && System.nanoTime() - lastWrite >= keepAliveMillis * 1_000_000L) {
+      writeRaw(": keep-alive\n\n");
+    }
   }
 
   private void onUpstreamEvent(String data) {
     if (ended) {
       return;
     }
+    upstreamEventSeen = true;
     if ("[DONE]".equals(data)) {
       complete();
       return;
@@ -150,7 +214,12 @@ final class CompletionRelay {
   }
 
   private void writeEvent(JsonObject event) {
-    response.write(OpenAiChunks.sseData(event.encode()));
+    writeRaw(OpenAiChunks.sseData(event.encode()));
+  }
+
+  private void writeRaw(String text) {
+    lastWrite = System.nanoTime();
+    response.write(text);
   }
 
   private void complete() {
@@ -167,7 +236,7 @@ final class CompletionRelay {
     traces.accept(trace.ok());
   }
 
-  void fail(ApiException error) {
+  private void fail(ApiException error) {
     if (!end()) {
       return;
     }
@@ -191,15 +260,19 @@ final class CompletionRelay {
     traces.accept(trace.cancelled());
   }
 
-  /** Marks the relay ended exactly once and gives the worker slot back; false when already ended. */
+  /** Marks the relay ended exactly once and gives back what it held; false when already ended. */
   private boolean end() {
     if (ended) {
       return false;
     }
     ended = true;
+    if (keepAliveTimer >= 0) {
+      vertx.cancelTimer(keepAliveTimer);
+    }
     if (worker != null) {
       pool.release(worker);
     }
+    onEnd.run();
     return true;
   }
 

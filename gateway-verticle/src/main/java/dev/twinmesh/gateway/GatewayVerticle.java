@@ -24,9 +24,12 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -39,10 +42,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+  private static final String API_KEY = "twin.apiKey";
 
   private final GatewayConfig config;
   private final Consumer<TraceRecord> traces;
   private WorkerPool workers;
+  private Admission admission;
   private HttpClientAgent client;
   private HttpServer server;
 
@@ -54,10 +59,12 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    workers = new WorkerPool(config.workers());
+    workers = new WorkerPool(config.workers(), config.limits().ejectAfterFailures());
+    admission = new Admission(config.limits().maxInFlight(), config.limits().maxInFlightPerKey());
     client = vertx.createHttpClient(
-        new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true),
-        new PoolOptions().setHttp1MaxSize(1000));
+        new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(2000),
+        new PoolOptions().setHttp1MaxSize(config.limits().maxInFlight()));
+    new WorkerHealth(vertx, client, workers, config.limits().healthInterval(), config.workerDns()).start();
     server = vertx.createHttpServer();
     return server.requestHandler(router()).listen(config.port(), config.host())
         .onSuccess(s -> LOG.info("gateway listening on {}:{}, workers {}", config.host(), s.actualPort(), config.workers()));
@@ -70,6 +77,13 @@ public final class GatewayVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
+    if (!config.corsOrigins().isEmpty()) {
+      router.route().handler(CorsHandler.create()
+          .addOrigins(config.corsOrigins())
+          .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS))
+          .allowedHeaders(Set.of("content-type", "authorization"))
+          .exposedHeader(Names.HEADER_TRACE_ID));
+    }
     router.route("/v1/*").handler(this::handleAuth);
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
     router.post("/v1/chat/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.CHAT));
@@ -93,6 +107,7 @@ public final class GatewayVerticle extends VerticleBase {
           ? "missing API key: send Authorization: Bearer <key>" : "incorrect API key"));
       return;
     }
+    ctx.put(API_KEY, presented);
     ctx.next();
   }
 
@@ -117,12 +132,19 @@ public final class GatewayVerticle extends VerticleBase {
       HttpErrors.send(ctx.response(), e);
       return;
     }
+    String key = ctx.get(API_KEY);
+    if (!admission.tryAcquire(key)) {
+      HttpErrors.send(ctx.response(), ApiException.overloaded("too many requests in flight ("
+          + admission.inFlight() + "); retry shortly", 1));
+      return;
+    }
     String traceId = UUID.randomUUID().toString().replace("-", "");
     ctx.response().putHeader(Names.HEADER_TRACE_ID, traceId);
     TraceRecorder trace = new TraceRecorder(traceId, request);
     LOG.debug("trace {}: {} request for model {}", traceId, kind, request.model());
     buildPrompt(request, trace).onComplete(prompted -> {
       if (ctx.response().closed()) {
+        admission.release(key);
         traces.accept(trace.cancelled());
         return;
       }
@@ -131,7 +153,8 @@ public final class GatewayVerticle extends VerticleBase {
         LOG.warn("trace {}: prompt building failed, answering without retrieval: {}", traceId, prompted.cause().getMessage());
       }
       trace.messagesSent(toWorker.messages());
-      new CompletionRelay(toWorker, ctx.response(), trace, workers, client, traces).start();
+      new CompletionRelay(vertx, toWorker, ctx.response(), trace, workers, client, traces,
+          config.limits().keepAliveInterval().toMillis(), () -> admission.release(key)).start();
     });
   }
 
@@ -153,8 +176,13 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void handleModels(RoutingContext ctx) {
+    Optional<WorkerPool.Worker> worker = workers.all().stream().filter(w -> w.healthy).findFirst();
+    if (worker.isEmpty()) {
+      HttpErrors.send(ctx.response(), ApiException.unavailable("no healthy worker is available", 2));
+      return;
+    }
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
-        .setAbsoluteURI(workers.any().resolve("/v1/models").toString());
+        .setAbsoluteURI(worker.get().resolve("/v1/models").toString());
     client.request(options)
         .compose(req -> req.send())
         .compose(resp -> resp.statusCode() == 200 ? resp.body()

@@ -1,17 +1,27 @@
 package dev.twinmesh.gateway;
 
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The workers this gateway sends generations to, chosen by least outstanding requests. */
+/**
+ * The workers this gateway sends generations to. A worker is healthy while its {@code /health} answers
+ * and it has not failed {@code ejectAfterFailures} requests in a row; an ejected worker comes back when
+ * a health check passes. Generations go to the healthy worker with the fewest requests in flight.
+ */
 final class WorkerPool {
 
-  /** One worker and how many of our requests it is serving right now. */
+  /** One worker and what the gateway knows of it. */
   static final class Worker {
     final URI uri;
     final AtomicInteger outstanding = new AtomicInteger();
+    final AtomicInteger consecutiveFailures = new AtomicInteger();
+    volatile boolean healthy = true;
 
     Worker(URI uri) {
       this.uri = uri;
@@ -26,16 +36,20 @@ final class WorkerPool {
     }
   }
 
-  private final List<Worker> workers;
+  private final List<Worker> workers = new CopyOnWriteArrayList<>();
+  private final int ejectAfterFailures;
 
-  WorkerPool(List<URI> uris) {
-    this.workers = uris.stream().map(Worker::new).toList();
+  WorkerPool(List<URI> uris, int ejectAfterFailures) {
+    this.ejectAfterFailures = ejectAfterFailures;
+    uris.forEach(u -> workers.add(new Worker(u)));
   }
 
-  /** The worker with the fewest requests in flight; its count is taken until {@link #release}. */
-  Worker acquire() {
-    Worker chosen = workers.stream().min(Comparator.comparingInt(w -> w.outstanding.get())).orElseThrow();
-    chosen.outstanding.incrementAndGet();
+  /** The healthy worker with the fewest requests in flight, not in {@code exclude}; its count is taken. */
+  Optional<Worker> acquire(Set<Worker> exclude) {
+    Optional<Worker> chosen = workers.stream()
+        .filter(w -> w.healthy && !exclude.contains(w))
+        .min(Comparator.comparingInt(w -> w.outstanding.get()));
+    chosen.ifPresent(w -> w.outstanding.incrementAndGet());
     return chosen;
   }
 
@@ -43,7 +57,40 @@ final class WorkerPool {
     worker.outstanding.decrementAndGet();
   }
 
-  Worker any() {
-    return workers.get(0);
+  /** A request reached the worker and it answered properly. */
+  void succeeded(Worker worker) {
+    worker.consecutiveFailures.set(0);
+  }
+
+  /** Passive ejection: enough failures in a row take the worker out until a health check passes. */
+  void failed(Worker worker) {
+    if (worker.consecutiveFailures.incrementAndGet() >= ejectAfterFailures) {
+      worker.healthy = false;
+    }
+  }
+
+  void healthChecked(Worker worker, boolean ok) {
+    worker.healthy = ok;
+    if (ok) {
+      worker.consecutiveFailures.set(0);
+    }
+  }
+
+  List<Worker> all() {
+    return List.copyOf(workers);
+  }
+
+  /** Replaces the worker set (a DNS name re-resolved), keeping the state of workers that stay. */
+  void replace(List<URI> uris) {
+    List<Worker> next = new ArrayList<>();
+    for (URI uri : uris) {
+      next.add(workers.stream().filter(w -> w.uri.equals(uri)).findFirst().orElseGet(() -> new Worker(uri)));
+    }
+    workers.retainAll(next);
+    next.stream().filter(w -> !workers.contains(w)).forEach(workers::add);
+  }
+
+  boolean anyHealthy() {
+    return workers.stream().anyMatch(w -> w.healthy);
   }
 }

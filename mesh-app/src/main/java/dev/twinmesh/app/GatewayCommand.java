@@ -25,9 +25,25 @@ import picocli.CommandLine.Option;
         "the twin's prompts. Workers are any OpenAI-compatible servers: twin-mesh workers, vLLM or TGI."})
 final class GatewayCommand implements Callable<Integer> {
 
-  @Option(names = "--worker", split = ",", defaultValue = "${env:TWIN_MESH_WORKERS:-http://127.0.0.1:8081}",
-      description = "Worker base URLs, comma-separated or repeated. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--worker", split = ",", defaultValue = "${env:TWIN_MESH_WORKERS}",
+      description = "Worker base URLs, comma-separated or repeated (default http://127.0.0.1:8081 when no --worker-dns).")
   List<URI> workers;
+
+  @Option(names = "--worker-dns", defaultValue = "${env:TWIN_MESH_WORKER_DNS}",
+      description = "host:port whose addresses are the workers (a Kubernetes headless service), re-resolved periodically.")
+  String workerDns;
+
+  @Option(names = "--cors-origin", split = ",", defaultValue = "${env:TWIN_MESH_CORS_ORIGINS}",
+      description = "Origins allowed to call the API from a browser, comma-separated.")
+  List<String> corsOrigins;
+
+  @Option(names = "--max-in-flight", defaultValue = "${env:TWIN_MESH_MAX_IN_FLIGHT:-8192}",
+      description = "Generations in flight for the whole gateway; past it, 429. Default: ${DEFAULT-VALUE}.")
+  int maxInFlight;
+
+  @Option(names = "--max-in-flight-per-key", defaultValue = "${env:TWIN_MESH_MAX_IN_FLIGHT_PER_KEY:-8192}",
+      description = "Generations in flight per API key; past it, 429. Default: ${DEFAULT-VALUE}.")
+  int maxInFlightPerKey;
 
   @Option(names = "--kafka", defaultValue = "${env:KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
       description = "Kafka bootstrap servers for traces. Default: ${DEFAULT-VALUE}.")
@@ -54,10 +70,17 @@ final class GatewayCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     TracePublisher traces = new TracePublisher(kafka);
     vertx.deployVerticle(new RagVerticle(ContextRetriever.none(), PromptTemplates.builtIn())).await(1, TimeUnit.MINUTES);
-    GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig(host, port, workers, servedModels, maxBodyBytes,
-        apiKeys.keys(), Duration.ofSeconds(10), System.getenv().getOrDefault("HOSTNAME", "gateway")), traces::publish);
+    List<URI> staticWorkers = workers != null ? workers
+        : workerDns == null ? List.of(URI.create("http://127.0.0.1:8081")) : List.of();
+    GatewayConfig.Limits defaults = GatewayConfig.Limits.defaults();
+    GatewayConfig.Limits limits = new GatewayConfig.Limits(maxInFlight, maxInFlightPerKey, defaults.healthInterval(),
+        defaults.ejectAfterFailures(), defaults.keepAliveInterval());
+    GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig(host, port, staticWorkers, servedModels, maxBodyBytes,
+        apiKeys.keys(), Duration.ofSeconds(10), System.getenv().getOrDefault("HOSTNAME", "gateway"), limits,
+        corsOrigins, workerDns), traces::publish);
     vertx.deployVerticle(gateway).await(1, TimeUnit.MINUTES);
-    System.out.println("gateway on http://" + host + ":" + gateway.actualPort() + " -> " + Arrays.toString(workers.toArray()));
+    System.out.println("gateway on http://" + host + ":" + gateway.actualPort() + " -> "
+        + (workerDns != null ? workerDns : Arrays.toString(staticWorkers.toArray())));
     return ServiceRunner.runUntilStopped(vertx, traces);
   }
 }

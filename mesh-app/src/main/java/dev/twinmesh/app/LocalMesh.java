@@ -94,9 +94,8 @@ public final class LocalMesh implements AutoCloseable {
     TracePublisher traces = new TracePublisher(kafkaBootstrap);
     started.push(traces);
     await(vertx.deployVerticle(new RagVerticle(ContextRetriever.none(), PromptTemplates.builtIn())));
-    GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig(s.host(), s.gatewayPort(),
-        List.of(URI.create(workerUrl)), Set.of(s.servedModelName()), GatewayConfig.DEFAULT_MAX_BODY_BYTES,
-        s.apiKeys(), null, "gateway-0"), traces::publish);
+    GatewayVerticle gateway = new GatewayVerticle(GatewayConfig.of(s.host(), s.gatewayPort(),
+        List.of(URI.create(workerUrl)), Set.of(s.servedModelName()), s.apiKeys()), traces::publish);
     await(vertx.deployVerticle(gateway));
     gatewayUrl = "http://" + s.host() + ":" + gateway.actualPort();
     LOG.info("twin-mesh is up: gateway {}, worker {}, monitoring {}, kafka {}", gatewayUrl, workerUrl, monitorUrl, kafkaBootstrap);

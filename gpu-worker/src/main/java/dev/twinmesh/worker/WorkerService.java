@@ -1,0 +1,113 @@
+package dev.twinmesh.worker;
+
+import dev.twinmesh.worker.checkpoint.Checkpoint;
+import dev.twinmesh.worker.checkpoint.ModelConfig;
+import dev.twinmesh.worker.checkpoint.ModelConfigs;
+import dev.twinmesh.worker.engine.SimpleEngine;
+import dev.twinmesh.worker.model.DjlRuntime;
+import dev.twinmesh.worker.model.LlamaExecutor;
+import dev.twinmesh.worker.model.LlamaModel;
+import dev.twinmesh.worker.server.ServedModel;
+import dev.twinmesh.worker.server.TokenizerAdapter;
+import dev.twinmesh.worker.server.WorkerConfig;
+import dev.twinmesh.worker.server.WorkerVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.HashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running worker: the checkpoint loaded onto the device, the engine thread, and the HTTP verticle.
+ * Loading happens off the event loop; {@link #close()} stops taking requests, then stops the engine and
+ * frees the model.
+ */
+public final class WorkerService {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerService.class);
+  private static final long MAX_BODY_BYTES = 8L << 20;
+
+  private final Vertx vertx;
+  private final String deploymentId;
+  private final WorkerVerticle verticle;
+  private final SimpleEngine engine;
+  private final LlamaExecutor executor;
+  private final DjlRuntime runtime;
+
+  private WorkerService(Vertx vertx, String deploymentId, WorkerVerticle verticle, SimpleEngine engine,
+                        LlamaExecutor executor, DjlRuntime runtime) {
+    this.vertx = vertx;
+    this.deploymentId = deploymentId;
+    this.verticle = verticle;
+    this.engine = engine;
+    this.executor = executor;
+    this.runtime = runtime;
+  }
+
+  public static Future<WorkerService> start(Vertx vertx, WorkerSettings settings) {
+    return vertx.executeBlocking(() -> LoadedModel.load(settings), false)
+        .compose(loaded -> {
+          SimpleEngine engine = new SimpleEngine(loaded.executor(), loaded.tokenizer(), loaded.eosTokenIds(),
+              settings.runtime().maxRunning(), settings.runtime().maxWaiting());
+          WorkerVerticle verticle = new WorkerVerticle(
+              new WorkerConfig(settings.host(), settings.port(), settings.workerId(), MAX_BODY_BYTES, settings.runtime().maxWaiting()),
+              loaded.served(), loaded.tokenizer(), engine);
+          return vertx.deployVerticle(verticle)
+              .map(id -> new WorkerService(vertx, id, verticle, engine, loaded.executor(), loaded.runtime()))
+              .onFailure(e -> {
+                engine.close();
+                loaded.close();
+              });
+        });
+  }
+
+  public int port() {
+    return verticle.actualPort();
+  }
+
+  public Future<Void> close() {
+    return vertx.undeploy(deploymentId)
+        .eventually(() -> vertx.executeBlocking(() -> {
+          engine.close();
+          executor.close();
+          runtime.close();
+          return null;
+        }, false))
+        .mapEmpty();
+  }
+
+  /** Everything read from a checkpoint directory, ready to serve. */
+  record LoadedModel(ServedModel served, LlamaExecutor executor, TokenizerAdapter tokenizer,
+                     Set<Integer> eosTokenIds, DjlRuntime runtime) {
+
+    static LoadedModel load(WorkerSettings settings) {
+      long started = System.nanoTime();
+      ModelConfig config = ModelConfigs.load(settings.modelDir());
+      TokenizerAdapter tokenizer = TokenizerAdapter.load(settings.modelDir());
+      DjlRuntime runtime = DjlRuntime.start(new DjlRuntime.Options(settings.runtime().device(), settings.runtime().threads()));
+      try (Checkpoint checkpoint = Checkpoint.open(settings.modelDir())) {
+        int maxModelLen = Math.min(settings.runtime().maxModelLen(), config.maxPositionEmbeddings());
+        LlamaModel model = LlamaModel.load(settings.modelDir(), checkpoint, config, runtime, maxModelLen);
+        Set<Integer> eos = new HashSet<>(config.eosTokenIds());
+        eos.addAll(tokenizer.eosTokenIds());
+        boolean random = ModelConfigs.isRandomWeights(settings.modelDir());
+        ServedModel served = new ServedModel(settings.servedModelName(), settings.modelDir().toString(),
+            config.architecture(), config.parameterCount(), maxModelLen, random);
+        LOG.info("loaded {} ({}, {} M parameters) on {} in {} ms", settings.modelDir(), config.architecture(),
+            config.parameterCount() / 1_000_000, runtime.device(), (System.nanoTime() - started) / 1_000_000);
+        if (random) {
+          LOG.warn("{}: {}", settings.modelDir(), ServedModel.RANDOM_WEIGHTS_NOTE);
+        }
+        return new LoadedModel(served, new LlamaExecutor(model), tokenizer, eos, runtime);
+      } catch (RuntimeException e) {
+        runtime.close();
+        throw e;
+      }
+    }
+
+    void close() {
+      executor.close();
+      runtime.close();
+    }
+  }
+}
