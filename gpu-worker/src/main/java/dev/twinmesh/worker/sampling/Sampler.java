@@ -3,7 +3,6 @@ package dev.twinmesh.worker.sampling;
 import dev.twinmesh.common.SamplingParams;
 import dev.twinmesh.worker.sampling.Sample.TokenLogprob;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -240,11 +239,30 @@ public final class Sampler {
     return best;
   }
 
+  /** Best first; a stable merge sort, so ids that arrive in ascending order keep it among ties. */
   private void sortByWeight(int[] ids) {
-    Integer[] boxed = Arrays.stream(ids).boxed().toArray(Integer[]::new);
-    Arrays.sort(boxed, (a, b) -> weights[a] != weights[b] ? Double.compare(weights[b], weights[a]) : Integer.compare(a, b));
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = boxed[i];
+    mergeSort(ids, new int[ids.length], 0, ids.length);
+  }
+
+  private void mergeSort(int[] ids, int[] buffer, int from, int to) {
+    if (to - from < 2) {
+      return;
+    }
+    int mid = (from + to) >>> 1;
+    mergeSort(ids, buffer, from, mid);
+    mergeSort(ids, buffer, mid, to);
+    if (weights[ids[mid - 1]] >= weights[ids[mid]]) {
+      return;
+    }
+    System.arraycopy(ids, from, buffer, from, to - from);
+    int left = from;
+    int right = mid;
+    for (int out = from; out < to; out++) {
+      if (right >= to || (left < mid && weights[buffer[left]] >= weights[buffer[right]])) {
+        ids[out] = buffer[left++];
+      } else {
+        ids[out] = buffer[right++];
+      }
     }
   }
 

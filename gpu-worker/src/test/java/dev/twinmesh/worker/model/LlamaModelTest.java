@@ -135,6 +135,19 @@ class LlamaModelTest {
   }
 
   @Test
+  void decodeStepsLeaveNoArraysBehind() {
+    ModelConfig config = TinyConfigs.qwen2();
+    try (LlamaModel model = load(config, InMemoryTensorSource.random(config, 71)); KvCache cache = model.newCache(64)) {
+      model.forwardLast(prompt(config, 72), 0, cache);
+      int before = runtime.manager().getManagedArrays().size();
+      for (int p = PROMPT_LENGTH; p < 60; p++) {
+        model.forwardLast(new int[] {p}, p, cache);
+      }
+      assertEquals(before, runtime.manager().getManagedArrays().size());
+    }
+  }
+
+  @Test
   void aGapInPositionsOrAnOverflowIsRefused() {
     ModelConfig config = TinyConfigs.llama3();
     try (LlamaModel model = load(config, InMemoryTensorSource.random(config, 61)); KvCache cache = model.newCache(8)) {

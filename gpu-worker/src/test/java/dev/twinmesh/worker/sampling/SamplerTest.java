@@ -69,6 +69,23 @@ class SamplerTest {
   }
 
   @Test
+  void topPFindsTheNucleusWhenMostMassIsInTheLongTail() {
+    // one token with weight 1 and 20000 with weight e^-10 each: the tail holds ~82% of the mass
+    int vocab = 20001;
+    float[] logits = new float[vocab];
+    logits[vocab - 1] = 10f;
+    double tail = Math.exp(-10);
+    double total = 1 + (vocab - 1) * tail;
+    // best first, then the tail in id order (ties go to lower ids): how many tail tokens reach 0.9
+    int tailTokens = (int) Math.ceil((0.9 * total - 1) / tail);
+    int[] counts = counts(logits, params(1.0, 0.9, 0, 0, 1, 0, 0, 11L), 1500);
+    for (int id = tailTokens + 1; id < vocab - 1; id++) {
+      assertEquals(0, counts[id], "token " + id + " lies outside the nucleus");
+    }
+    assertEquals(1 / (0.9 * total), counts[vocab - 1] / 1500.0, 0.04);
+  }
+
+  @Test
   void minPDropsTokensFarBelowTheBest() {
     // relative to the best (0.5): 0.6, 0.3, 0.1; min_p 0.2 keeps tokens 0, 1, 2
     float[] logits = logitsOf(0.5, 0.3, 0.15, 0.05);

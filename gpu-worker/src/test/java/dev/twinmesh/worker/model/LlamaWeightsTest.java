@@ -1,0 +1,108 @@
+package dev.twinmesh.worker.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.twinmesh.worker.checkpoint.CheckpointException;
+import dev.twinmesh.worker.checkpoint.ModelConfig;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class LlamaWeightsTest {
+
+  private static final Path ORIGIN = Path.of("/models/tiny");
+  private static DjlRuntime runtime;
+
+  @BeforeAll
+  static void startEngine() {
+    runtime = DjlRuntime.start(new DjlRuntime.Options("cpu", 1));
+  }
+
+  @AfterAll
+  static void stopEngine() {
+    runtime.close();
+  }
+
+  @Test
+  void everyTensorLandsOnTheDeviceWithTheConfiguredShape() {
+    ModelConfig config = TinyConfigs.qwen2();
+    InMemoryTensorSource source = InMemoryTensorSource.random(config, 1);
+    try (LlamaWeights weights = load(source, config)) {
+      assertEquals(2, weights.layers().size());
+      assertEquals(new Shape(1024, 64), weights.embedTokens().getShape());
+      LlamaWeights.Layer layer = weights.layers().get(1);
+      assertEquals(new Shape(64, 64), layer.qProj().getShape());
+      assertEquals(new Shape(32, 64), layer.kProj().getShape());
+      assertEquals(new Shape(32), layer.vProjBias().getShape());
+      assertEquals(new Shape(64, 176), layer.downProj().getShape());
+      assertEquals(DataType.FLOAT32, layer.gateProj().getDataType());
+      float[] expected = source.get("model.layers.1.self_attn.k_proj.bias");
+      assertEquals(expected[5], layer.kProjBias().toFloatArray()[5]);
+    }
+  }
+
+  @Test
+  void tiedEmbeddingsReuseTheEmbeddingAsLmHead() {
+    ModelConfig config = TinyConfigs.tied();
+    try (LlamaWeights weights = load(InMemoryTensorSource.random(config, 2), config)) {
+      assertSame(weights.embedTokens(), weights.lmHead());
+    }
+  }
+
+  @Test
+  void aMissingTensorIsNamed() {
+    ModelConfig config = TinyConfigs.llama3();
+    InMemoryTensorSource source = InMemoryTensorSource.random(config, 3);
+    source.remove("model.layers.1.mlp.up_proj.weight");
+    CheckpointException e = assertThrows(CheckpointException.class, () -> load(source, config));
+    assertTrue(e.getMessage().contains("missing tensor model.layers.1.mlp.up_proj.weight"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(ORIGIN.toString()), e.getMessage());
+  }
+
+  @Test
+  void aMisshapenTensorIsNamedWithBothShapes() {
+    ModelConfig config = TinyConfigs.llama3();
+    InMemoryTensorSource source = InMemoryTensorSource.random(config, 4);
+    source.put("model.layers.0.self_attn.k_proj.weight", new float[64 * 64], 64, 64);
+    CheckpointException e = assertThrows(CheckpointException.class, () -> load(source, config));
+    assertTrue(e.getMessage().contains("model.layers.0.self_attn.k_proj.weight has shape [64, 64]"), e.getMessage());
+    assertTrue(e.getMessage().contains("expects [32, 64]"), e.getMessage());
+  }
+
+  @Test
+  void anUntiedCheckpointWithoutLmHeadIsRefused() {
+    ModelConfig config = TinyConfigs.llama3();
+    InMemoryTensorSource source = InMemoryTensorSource.random(config, 5);
+    source.remove("lm_head.weight");
+    CheckpointException e = assertThrows(CheckpointException.class, () -> load(source, config));
+    assertTrue(e.getMessage().contains("lm_head.weight"), e.getMessage());
+  }
+
+  @Test
+  void biasesTheConfigDoesNotDeclareAreRefused() {
+    ModelConfig qwen = TinyConfigs.qwen2();
+    InMemoryTensorSource source = InMemoryTensorSource.random(qwen, 6);
+    CheckpointException e = assertThrows(CheckpointException.class, () -> load(source, TinyConfigs.mistral()));
+    assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj.bias"), e.getMessage());
+  }
+
+  @Test
+  void aFailedLoadLeavesNoArraysBehind() {
+    ModelConfig config = TinyConfigs.llama3();
+    InMemoryTensorSource source = InMemoryTensorSource.random(config, 7);
+    source.remove("model.norm.weight");
+    int before = runtime.manager().getManagedArrays().size();
+    assertThrows(CheckpointException.class, () -> load(source, config));
+    assertEquals(before, runtime.manager().getManagedArrays().size());
+  }
+
+  private static LlamaWeights load(InMemoryTensorSource source, ModelConfig config) {
+    return LlamaWeights.load(ORIGIN, source, config, runtime.manager(), runtime.weightType());
+  }
+}
