@@ -3,6 +3,7 @@ package dev.twinmesh.worker;
 import dev.twinmesh.worker.checkpoint.Checkpoint;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
 import dev.twinmesh.worker.checkpoint.ModelConfigs;
+import dev.twinmesh.worker.checkpoint.RandomWeightsMarker;
 import dev.twinmesh.worker.engine.SimpleEngine;
 import dev.twinmesh.worker.model.DjlRuntime;
 import dev.twinmesh.worker.model.LlamaExecutor;
@@ -90,7 +91,7 @@ public final class WorkerService {
         LlamaModel model = LlamaModel.load(settings.modelDir(), checkpoint, config, runtime, maxModelLen);
         Set<Integer> eos = new HashSet<>(config.eosTokenIds());
         eos.addAll(tokenizer.eosTokenIds());
-        boolean random = ModelConfigs.isRandomWeights(settings.modelDir());
+        boolean random = RandomWeightsMarker.isRandom(settings.modelDir());
         ServedModel served = new ServedModel(settings.servedModelName(), settings.modelDir().toString(),
             config.architecture(), config.parameterCount(), maxModelLen, random);
         LOG.info("loaded {} ({}, {} M parameters) on {} in {} ms", settings.modelDir(), config.architecture(),

@@ -87,9 +87,9 @@ public final class LocalMesh implements AutoCloseable {
 
     MonitoringVerticle monitor = new MonitoringVerticle(new MonitoringConfig(kafkaBootstrap, "twin-monitoring",
         Names.TOPIC_TRACES, postgres.host(), postgres.port(), postgres.database(), postgres.user(),
-        postgres.password(), s.host(), s.monitorPort()));
+        postgres.password(), s.monitorPort()));
     await(vertx.deployVerticle(monitor));
-    monitorUrl = "http://" + s.host() + ":" + monitor.actualPort();
+    monitorUrl = "http://" + s.host() + ":" + monitor.actualHttpPort();
 
     TracePublisher traces = new TracePublisher(kafkaBootstrap);
     started.push(traces);

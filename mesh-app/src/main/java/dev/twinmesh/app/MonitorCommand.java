@@ -37,9 +37,6 @@ final class MonitorCommand implements Callable<Integer> {
   @Option(names = "--pg-password", defaultValue = "${env:PGPASSWORD:-}", description = "Password (better: the PGPASSWORD variable).")
   String pgPassword;
 
-  @Option(names = "--host", defaultValue = "${env:TWIN_MESH_HOST:-0.0.0.0}", description = "Bind address. Default: ${DEFAULT-VALUE}.")
-  String host;
-
   @Option(names = "--port", defaultValue = "${env:TWIN_MESH_PORT:-8090}", description = "Port. Default: ${DEFAULT-VALUE}.")
   int port;
 
@@ -47,9 +44,9 @@ final class MonitorCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Vertx vertx = Vertx.vertx();
     MonitoringVerticle monitor = new MonitoringVerticle(new MonitoringConfig(kafka, group, Names.TOPIC_TRACES,
-        pgHost, pgPort, pgDatabase, pgUser, pgPassword, host, port));
+        pgHost, pgPort, pgDatabase, pgUser, pgPassword, port));
     vertx.deployVerticle(monitor).await(2, TimeUnit.MINUTES);
-    System.out.println("monitoring on http://" + host + ":" + monitor.actualPort() + "/api/traces");
+    System.out.println("monitoring on port " + monitor.actualHttpPort() + ": /api/traces");
     return ServiceRunner.runUntilStopped(vertx);
   }
 }

@@ -28,13 +28,13 @@ public final class TokenizerAdapter implements PromptEncoder, TokenTextDecoder {
 
   /** Reads tokenizer.json and tokenizer_config.json (its chat template) from a checkpoint directory. */
   public static TokenizerAdapter load(Path checkpointDir) {
-    return new TokenizerAdapter(TwinTokenizer.load(checkpointDir), ChatTemplate.load(checkpointDir),
-        TokenDecoder.load(checkpointDir.resolve("tokenizer.json")));
+    TwinTokenizer tokenizer = TwinTokenizer.load(checkpointDir);
+    return new TokenizerAdapter(tokenizer, ChatTemplate.load(checkpointDir), tokenizer.tokenDecoder());
   }
 
   /** End-of-sequence ids the tokenizer files name (the config may name more). */
   public Set<Integer> eosTokenIds() {
-    return Set.copyOf(tokenizer.eosTokenIds());
+    return Set.copyOf(tokenizer.eosIds());
   }
 
   @Override
