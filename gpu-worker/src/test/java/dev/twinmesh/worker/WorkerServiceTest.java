@@ -1,0 +1,81 @@
+package dev.twinmesh.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.twinmesh.worker.checkpoint.ModelPreset;
+import dev.twinmesh.worker.checkpoint.RandomCheckpointWriter;
+import dev.twinmesh.worker.checkpoint.WriteProgress;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The worker on its own: a tiny random checkpoint served over its OpenAI-compatible API. */
+class WorkerServiceTest {
+  @TempDir
+  static Path dir;
+  static Vertx vertx;
+  static WorkerService worker;
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    RandomCheckpointWriter.write(ModelPreset.byId("tiny"), dir, 3, "fp32", Long.MAX_VALUE, WriteProgress.quiet());
+    vertx = Vertx.vertx();
+    worker = WorkerService.start(vertx, new WorkerSettings(dir, "twin", "127.0.0.1", 0, "w0",
+        new WorkerSettings.Runtime("cpu", 1, 256, 4, 16))).await(2, TimeUnit.MINUTES);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (worker != null) {
+      worker.close().await(30, TimeUnit.SECONDS);
+    }
+    vertx.close().await(30, TimeUnit.SECONDS);
+  }
+
+  static HttpResponse<String> post(String path, String body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.port() + path))
+        .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void completionsAreGreedyAndRepeatable() throws Exception {
+    String body = "{\"model\":\"twin\",\"prompt\":\"Hello twin\",\"max_tokens\":12,\"temperature\":0,\"ignore_eos\":true}";
+    HttpResponse<String> first = post("/v1/completions", body);
+    assertEquals(200, first.statusCode(), first.body());
+    JsonObject json = new JsonObject(first.body());
+    assertEquals("length", json.getJsonArray("choices").getJsonObject(0).getString("finish_reason"));
+    assertEquals(12, json.getJsonObject("usage").getInteger("completion_tokens"));
+    assertEquals(json.getJsonArray("choices").getJsonObject(0).getString("text"),
+        new JsonObject(post("/v1/completions", body).body()).getJsonArray("choices").getJsonObject(0).getString("text"));
+  }
+
+  @Test
+  void chatStreamsChunksEndingInDone() throws Exception {
+    HttpResponse<String> response = post("/v1/chat/completions", "{\"model\":\"twin\",\"stream\":true,\"max_tokens\":8,"
+        + "\"ignore_eos\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Write about RAG\"}]}");
+    assertEquals(200, response.statusCode(), response.body());
+    assertTrue(response.body().startsWith("data: {"), response.body());
+    assertTrue(response.body().endsWith("data: [DONE]\n\n"));
+    assertTrue(response.body().contains("\"finish_reason\":\"length\""));
+  }
+
+  @Test
+  void aPromptThatCannotFitIsRefusedWith422() throws Exception {
+    HttpResponse<String> response = post("/v1/completions", "{\"model\":\"twin\",\"prompt\":\"hi\",\"max_tokens\":1000}");
+    assertEquals(422, response.statusCode());
+    assertFalse(new JsonObject(response.body()).getJsonObject("error").getString("message").isEmpty());
+  }
+}
