@@ -25,6 +25,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
@@ -43,6 +44,8 @@ import org.slf4j.LoggerFactory;
 public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final String API_KEY = "twin.apiKey";
+  /** The retrieved sources of an answer, URL-encoded JSON, for the chat page. */
+  static final String HEADER_SOURCES = "X-Twin-Sources";
 
   private final GatewayConfig config;
   private final Consumer<TraceRecord> traces;
@@ -82,7 +85,7 @@ public final class GatewayVerticle extends VerticleBase {
           .addOrigins(config.corsOrigins())
           .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS))
           .allowedHeaders(Set.of("content-type", "authorization"))
-          .exposedHeader(Names.HEADER_TRACE_ID));
+          .exposedHeaders(Set.of(Names.HEADER_TRACE_ID, HEADER_SOURCES)));
     }
     router.route("/v1/*").handler(this::handleAuth);
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
@@ -90,6 +93,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.post("/v1/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.COMPLETION));
     router.get("/v1/models").handler(this::handleModels);
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
+    router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     router.route().last().handler(ctx -> HttpErrors.send(ctx.response(), ApiException.notFound("no route " + ctx.request().path())));
     router.route().failureHandler(this::handleFailure);
     return router;
@@ -153,6 +157,7 @@ public final class GatewayVerticle extends VerticleBase {
         LOG.warn("trace {}: prompt building failed, answering without retrieval: {}", traceId, prompted.cause().getMessage());
       }
       trace.messagesSent(toWorker.messages());
+      trace.sources().ifPresent(sources -> ctx.response().putHeader(HEADER_SOURCES, sources));
       new CompletionRelay(vertx, toWorker, ctx.response(), trace, workers, client, traces,
           config.limits().keepAliveInterval().toMillis(), () -> admission.release(key)).start();
     });

@@ -69,6 +69,15 @@ final class TraceRecorder {
     this.usage = reported;
   }
 
+  /** The retrieved chunks as URL-encoded JSON (header-safe), when retrieval found any. */
+  java.util.Optional<String> sources() {
+    if (rag == null || rag.retrieved() == null || rag.retrieved().isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    String json = dev.twinmesh.common.Json.write(rag.retrieved());
+    return java.util.Optional.of(java.net.URLEncoder.encode(json, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+  }
+
   String answer() {
     return answer.toString();
   }
