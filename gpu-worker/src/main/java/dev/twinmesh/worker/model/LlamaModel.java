@@ -35,16 +35,22 @@ public final class LlamaModel implements AutoCloseable {
 
   /**
    * Loads weights and builds rotary tables for positions below {@code maxPositions} (0 or more than
-   * the config allows means max_position_embeddings).
+   * the config allows means max_position_embeddings), in the runtime's device and dtype.
    */
   public static LlamaModel load(Path origin, TensorSource source, ModelConfig config, DjlRuntime runtime,
                                 int maxPositions) {
+    return load(origin, source, config, runtime.manager(), runtime.weightType(), maxPositions);
+  }
+
+  /** As above on an explicit manager and dtype (fp16 on CPU runs the CUDA numerics where no GPU is). */
+  public static LlamaModel load(Path origin, TensorSource source, ModelConfig config, NDManager parent,
+                                DataType type, int maxPositions) {
     int positions = maxPositions <= 0 ? config.maxPositionEmbeddings()
         : Math.min(maxPositions, config.maxPositionEmbeddings());
-    NDManager manager = runtime.manager().newSubManager();
+    NDManager manager = parent.newSubManager();
     try {
-      LlamaWeights weights = LlamaWeights.load(origin, source, config, manager, runtime.weightType());
-      RotaryEmbedding rope = RotaryEmbedding.create(config, positions, manager, runtime.weightType());
+      LlamaWeights weights = LlamaWeights.load(origin, source, config, manager, type);
+      RotaryEmbedding rope = RotaryEmbedding.create(config, positions, manager, type);
       return new LlamaModel(config, weights, rope, manager);
     } catch (RuntimeException e) {
       manager.close();
