@@ -27,7 +27,7 @@ final class ProgressBar implements WriteProgress {
     total = totalBytes;
     done = 0;
     startNanos = clock.getAsLong();
-    lastDrawNanos = startNanos - REDRAW_NANOS;
+    lastDrawNanos = startNanos;
     draw();
   }
 

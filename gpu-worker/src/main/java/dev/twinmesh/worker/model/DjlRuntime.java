@@ -53,10 +53,9 @@ public final class DjlRuntime implements AutoCloseable {
     }
     Engine engine = Engine.getEngine(ENGINE);
     if (options.intraOpThreads() > 0) {
+      // Process-wide: PyTorch's worker threads read it when they first run a parallel op.
       JniUtils.setNumThreads(options.intraOpThreads());
     }
-    // Inference only: no autograd graph is ever recorded.
-    JniUtils.setGradMode(false);
     Device device = chooseDevice(options.device(), engine.getGpuCount());
     DataType weightType = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
     return new DjlRuntime(device, weightType, NDManager.newBaseManager(device, ENGINE));

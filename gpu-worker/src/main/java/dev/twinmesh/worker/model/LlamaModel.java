@@ -35,16 +35,22 @@ public final class LlamaModel implements AutoCloseable {
 
   /**
    * Loads weights and builds rotary tables for positions below {@code maxPositions} (0 or more than
-   * the config allows means max_position_embeddings).
+   * the config allows means max_position_embeddings), in the runtime's device and dtype.
    */
   public static LlamaModel load(Path origin, TensorSource source, ModelConfig config, DjlRuntime runtime,
                                 int maxPositions) {
+    return load(origin, source, config, runtime.manager(), runtime.weightType(), maxPositions);
+  }
+
+  /** As above on an explicit manager and dtype (fp16 on CPU runs the CUDA numerics where no GPU is). */
+  public static LlamaModel load(Path origin, TensorSource source, ModelConfig config, NDManager parent,
+                                DataType type, int maxPositions) {
     int positions = maxPositions <= 0 ? config.maxPositionEmbeddings()
         : Math.min(maxPositions, config.maxPositionEmbeddings());
-    NDManager manager = runtime.manager().newSubManager();
+    NDManager manager = parent.newSubManager();
     try {
-      LlamaWeights weights = LlamaWeights.load(origin, source, config, manager, runtime.weightType());
-      RotaryEmbedding rope = RotaryEmbedding.create(config, positions, manager, runtime.weightType());
+      LlamaWeights weights = LlamaWeights.load(origin, source, config, manager, type);
+      RotaryEmbedding rope = RotaryEmbedding.create(config, positions, manager, type);
       return new LlamaModel(config, weights, rope, manager);
     } catch (RuntimeException e) {
       manager.close();
@@ -87,19 +93,15 @@ public final class LlamaModel implements AutoCloseable {
     double eps = config.rmsNormEps();
     // Every intermediate is created on `step` and registered with the scope: both end with this call.
     try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
-      long[] ids = new long[t];
-      long[] positions = new long[t];
-      for (int i = 0; i < t; i++) {
-        ids[i] = checkToken(tokenIds[i]);
-        positions[i] = startPosition + i;
-      }
+      NDArray ids = step.create(tokenIndices(tokenIds));                                 // [T]
       // embedding lookup
-      NDArray x = weights.embedTokens().get(step, new NDIndex("{}", step.create(ids))); // [T, hidden]
-      RotaryEmbedding.Angles angles = rope.angles(step, positions);                      // [T, 1, headDim/2]
-      NDArray mask = t == 1 ? null : Attention.causalMask(step, startPosition, t);       // [T, total]
+      NDArray x = weights.embedTokens().get(step, new NDIndex("{}", ids));               // [T, hidden]
+      RotaryEmbedding.Angles angles = rope.angles(step, positions(startPosition, t));    // [T, 1, headDim/2]
+      NDArray mask = t == 1 ? null : Attention.causalMask(step, startPosition, t);       // [T, total] or none
 
       for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
         LlamaWeights.Layer w = weights.layers().get(layer);
+        // RMSNorm
         NDArray h = rmsNorm(x, w.inputLayernorm(), eps);                          // [T, hidden]
         // qkv projections
         NDArray q = linear(h, w.qProj(), w.qProjBias()).reshape(t, heads, headDim);   // [T, heads, headDim]
@@ -108,15 +110,16 @@ public final class LlamaModel implements AutoCloseable {
         // rotary
         q = rope.rotate(q, angles);
         k = rope.rotate(k, angles);
-        // append to the KV cache
+        // append k and v to the KV cache
         cache.write(layer, startPosition, k, v);
         // grouped-query causal attention over every cached position
         NDArray attended = attention.attend(q, cache.keys(step, layer, total),
             cache.values(step, layer, total), mask);                               // [T, heads*headDim]
         // output projection, residual
         x = x.add(linear(attended, w.oProj(), null));                              // [T, hidden]
-        // SwiGLU MLP, residual
+        // RMSNorm
         h = rmsNorm(x, w.postAttentionLayernorm(), eps);
+        // SwiGLU, residual
         x = x.add(swiGlu(h, w.gateProj(), w.upProj(), w.downProj()));              // [T, hidden]
       }
       cache.setLength(total);
@@ -138,11 +141,24 @@ public final class LlamaModel implements AutoCloseable {
     }
   }
 
-  private long checkToken(int id) {
-    if (id < 0 || id >= config.vocabSize()) {
-      throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + config.vocabSize() + ")");
+  private long[] tokenIndices(int[] tokenIds) {
+    long[] ids = new long[tokenIds.length];
+    for (int i = 0; i < ids.length; i++) {
+      if (tokenIds[i] < 0 || tokenIds[i] >= config.vocabSize()) {
+        throw new IllegalArgumentException("token id " + tokenIds[i] + " outside the vocabulary [0, "
+            + config.vocabSize() + ")");
+      }
+      ids[i] = tokenIds[i];
     }
-    return id;
+    return ids;
+  }
+
+  private static long[] positions(int start, int count) {
+    long[] positions = new long[count];
+    for (int i = 0; i < count; i++) {
+      positions[i] = start + i;
+    }
+    return positions;
   }
 
   public ModelConfig config() {

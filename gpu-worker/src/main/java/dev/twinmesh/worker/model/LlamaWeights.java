@@ -40,6 +40,9 @@ public final class LlamaWeights implements AutoCloseable {
       NDArray upProj,                // mlp.up_proj.weight                [intermediate, hidden]
       NDArray downProj) {}           // mlp.down_proj.weight              [hidden, intermediate]
 
+  /** Architectures whose checkpoints have exactly this tensor layout (SmolLM ships as LlamaForCausalLM). */
+  public static final Set<String> ARCHITECTURES = Set.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
+
   /** Larger tensors are staged in row chunks: DJL's buffer copy overflows past 2 GiB. */
   private static final long STAGING_BYTES = 256L << 20;
 
@@ -66,10 +69,15 @@ public final class LlamaWeights implements AutoCloseable {
    */
   public static LlamaWeights load(Path origin, TensorSource source, ModelConfig config,
                                   NDManager manager, DataType type) {
+    return load(origin, source, config, manager, type, STAGING_BYTES);
+  }
+
+  static LlamaWeights load(Path origin, TensorSource source, ModelConfig config, NDManager manager,
+                           DataType type, long stagingBytes) {
     checkConfig(origin, config);
     NDManager owned = manager.newSubManager();
     try {
-      Loader loader = new Loader(origin, source, owned, type);
+      Loader loader = new Loader(origin, source, owned, type, stagingBytes);
       long hidden = config.hiddenSize();
       long q = (long) config.numAttentionHeads() * config.headDim();
       long kv = (long) config.numKeyValueHeads() * config.headDim();
@@ -113,6 +121,10 @@ public final class LlamaWeights implements AutoCloseable {
   }
 
   private static void checkConfig(Path origin, ModelConfig c) {
+    if (c.architecture() != null && !ARCHITECTURES.contains(c.architecture())) {
+      throw new CheckpointException(origin, "architecture " + c.architecture() + " is not supported (supported: "
+          + new TreeSet<>(ARCHITECTURES) + ")");
+    }
     if (c.numKeyValueHeads() <= 0 || c.numAttentionHeads() % c.numKeyValueHeads() != 0) {
       throw new CheckpointException(origin, "num_attention_heads " + c.numAttentionHeads()
           + " is not a multiple of num_key_value_heads " + c.numKeyValueHeads());
@@ -157,13 +169,15 @@ public final class LlamaWeights implements AutoCloseable {
     private final TensorSource source;
     private final NDManager target;
     private final DataType type;
+    private final long stagingBytes;
     private final Set<String> used = new HashSet<>();
 
-    Loader(Path origin, TensorSource source, NDManager target, DataType type) {
+    Loader(Path origin, TensorSource source, NDManager target, DataType type, long stagingBytes) {
       this.origin = origin;
       this.source = source;
       this.target = target;
       this.type = type;
+      this.stagingBytes = stagingBytes;
     }
 
     NDArray load(String name, long... expected) {
@@ -188,7 +202,7 @@ public final class LlamaWeights implements AutoCloseable {
     private NDArray place(FloatBuffer data, Shape shape) {
       long rows = shape.get(0);
       long rowFloats = shape.size() / rows;
-      long rowsPerChunk = Math.max(1, STAGING_BYTES / (rowFloats * Float.BYTES));
+      long rowsPerChunk = Math.max(1, stagingBytes / (rowFloats * Float.BYTES));
       try (NDManager staging = NDManager.newBaseManager(Device.cpu(), DjlRuntime.ENGINE)) {
         NDList chunks = new NDList();
         for (long row = 0; row < rows; row += rowsPerChunk) {

@@ -76,10 +76,20 @@ public final class ChatTemplate {
     RenderResult result = JINJAVA.renderForResult(template, context);
     for (TemplateError error : result.getErrors()) {
       if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-        throw new IllegalArgumentException("chat template failed: " + error.getMessage(), error.getException());
+        throw new IllegalArgumentException(messageOf(error), error.getException());
       }
     }
     return result.getOutput();
+  }
+
+  /** Jinjava wraps what raise_exception threw; the template author's own words are the useful part. */
+  private static String messageOf(TemplateError error) {
+    for (Throwable t = error.getException(); t != null; t = t.getCause()) {
+      if (t instanceof Raised raised) {
+        return raised.getMessage();
+      }
+    }
+    return "chat template failed: " + error.getMessage();
   }
 
   private static Map<String, Object> asMap(ChatMessage message) {
@@ -91,7 +101,14 @@ public final class ChatTemplate {
 
   /** Called by templates as raise_exception('...'); the message reaches the client as a bad request. */
   public static String raiseException(String message) {
-    throw new IllegalArgumentException(message);
+    throw new Raised(message);
+  }
+
+  /** Marks the template's own rejection among Jinjava's wrappers. */
+  private static final class Raised extends RuntimeException {
+    Raised(String message) {
+      super(message, null, false, false);
+    }
   }
 
   private static Jinjava newJinjava() {

@@ -71,6 +71,22 @@ class LlamaModelTest {
   }
 
   @Test
+  void theFp16NumericsOfTheCudaPathStayCloseToTheReference() {
+    ModelConfig config = TinyConfigs.qwen2();
+    InMemoryTensorSource weights = InMemoryTensorSource.random(config, 17);
+    int[] prompt = prompt(config, 18);
+    double[][] expected = new ReferenceLlama(config, weights, true).logits(prompt);
+    try (LlamaModel model = LlamaModel.load(ORIGIN, weights, config, runtime.manager(), DataType.FLOAT16, 128);
+         KvCache cache = model.newCache(64)) {
+      assertEquals(DataType.FLOAT16, model.weights().dataType());
+      NDArray logits = model.forward(prompt, 0, cache);
+      assertEquals(DataType.FLOAT32, logits.getDataType());
+      // measured about 3.5e-3 here: fp16's 11-bit mantissa through two layers
+      assertTrue(relativeDifference(expected, rows(logits)) < 2e-2);
+    }
+  }
+
+  @Test
   void decodingTokenByTokenThroughTheCacheMatchesPrefill() {
     ModelConfig config = TinyConfigs.llama3();
     InMemoryTensorSource weights = InMemoryTensorSource.random(config, 21);

@@ -1,5 +1,6 @@
 package dev.twinmesh.worker.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.twinmesh.worker.checkpoint.CheckpointException;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,6 +46,18 @@ class LlamaWeightsTest {
       assertEquals(DataType.FLOAT32, layer.gateProj().getDataType());
       float[] expected = source.get("model.layers.1.self_attn.k_proj.bias");
       assertEquals(expected[5], layer.kProjBias().toFloatArray()[5]);
+    }
+  }
+
+  @Test
+  void tensorsStagedInRowChunksArriveWhole() {
+    ModelConfig config = TinyConfigs.llama3();
+    InMemoryTensorSource source = InMemoryTensorSource.random(config, 9);
+    // 1000 bytes: the embedding crosses in 3-row chunks, a norm vector in one
+    try (LlamaWeights weights = LlamaWeights.load(ORIGIN, source, config, runtime.manager(), runtime.weightType(), 1000)) {
+      assertArrayEquals(source.get("model.embed_tokens.weight"), weights.embedTokens().toFloatArray());
+      assertArrayEquals(source.get("model.layers.1.mlp.down_proj.weight"), weights.layers().get(1).downProj().toFloatArray());
+      assertArrayEquals(source.get("model.norm.weight"), weights.norm().toFloatArray());
     }
   }
 
@@ -90,6 +104,16 @@ class LlamaWeightsTest {
     InMemoryTensorSource source = InMemoryTensorSource.random(qwen, 6);
     CheckpointException e = assertThrows(CheckpointException.class, () -> load(source, TinyConfigs.mistral()));
     assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj.bias"), e.getMessage());
+  }
+
+  @Test
+  void anUnsupportedArchitectureIsRefusedByName() {
+    ModelConfig llama = TinyConfigs.llama3();
+    ModelConfig gemma = new ModelConfig("GemmaForCausalLM", "gemma", 64, 176, 2, 4, 2, 16, 1024, 256, 1e-6, 10000,
+        null, true, false, 2, List.of(1), "float32");
+    CheckpointException e = assertThrows(CheckpointException.class,
+        () -> load(InMemoryTensorSource.random(llama, 8), gemma));
+    assertTrue(e.getMessage().contains("GemmaForCausalLM is not supported"), e.getMessage());
   }
 
   @Test

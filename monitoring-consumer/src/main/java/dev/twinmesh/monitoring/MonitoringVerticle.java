@@ -1,0 +1,222 @@
+package dev.twinmesh.monitoring;
+
+import dev.twinmesh.common.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads {@code twin.traces.v1} as a consumer group, stores every trace in PostgreSQL, and serves them:
+ * {@code GET /api/traces}, {@code GET /api/traces/{id}}, {@code GET /health}.
+ *
+ * <p>Delivery is at least once and storage is idempotent: a batch is written (upsert by trace id) before
+ * its offsets are committed, so a crash or rebalance redelivers and the upsert absorbs the repeat. A record
+ * that is not a trace goes to dead_letters and is committed past, so it cannot hold up its partition.
+ */
+public final class MonitoringVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(MonitoringVerticle.class);
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+  /** A store that cannot be written is usually down for a while; retry at a calm pace. */
+  private static final long RETRY_DELAY_MS = 1_000;
+
+  private final MonitoringConfig config;
+  private final AtomicLong storedTraces = new AtomicLong();
+  private final AtomicLong deadLetters = new AtomicLong();
+  private TraceStore store;
+  private KafkaConsumer<String, byte[]> consumer;
+  private HttpServer server;
+  private volatile boolean stopping;
+
+  public MonitoringVerticle(MonitoringConfig config) {
+    this.config = config;
+  }
+
+  /** The port the HTTP server listens on (useful with {@code httpPort} 0); -1 before start. */
+  public int actualHttpPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    store = TraceStore.connect(vertx, config);
+    return store.migrate()
+        .compose(v -> startHttp())
+        .compose(v -> startConsumer())
+        .onSuccess(v -> LOG.info("Monitoring consumer started: {}, HTTP on {}", config, actualHttpPort()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    Future<Void> consumerClosed = consumer == null ? Future.succeededFuture() : consumer.close();
+    return consumerClosed
+        .eventually(() -> server == null ? Future.succeededFuture() : server.close())
+        .eventually(() -> store.close());
+  }
+
+  private Future<Void> startHttp() {
+    Router router = Router.router(vertx);
+    router.get("/api/traces").handler(this::handleList);
+    router.get("/api/traces/:id").handler(this::handleGet);
+    router.get("/health").handler(this::handleHealth);
+    router.route("/api/*").handler(ctx -> ctx.fail(ApiException.notFound("No such endpoint: " + ctx.request().path())));
+    router.route().failureHandler(this::handleFailure);
+    return vertx.createHttpServer()
+        .requestHandler(router)
+        .listen(config.httpPort())
+        .onSuccess(s -> server = s)
+        .mapEmpty();
+  }
+
+  private Future<Void> startConsumer() {
+    Map<String, String> props = new HashMap<>();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "twin-monitoring-" + deploymentID());
+    // Offsets move only after the batch is in PostgreSQL.
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    // A new group stores the traces already on the topic, not only those that come after it.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "200");
+    // Values stay bytes: a value that is not UTF-8 must reach dead_letters as it was, not fail the poll.
+    consumer = KafkaConsumer.create(vertx, props, new StringDeserializer(), new ByteArrayDeserializer());
+    consumer.exceptionHandler(e -> LOG.warn("Trace consumer error", e));
+    return consumer.subscribe(config.topic()).onSuccess(v -> pollNext());
+  }
+
+  // ---- consuming -------------------------------------------------------------------------------------
+
+  /** One poll, store, commit round; the next round starts when this one has finished, whatever the outcome. */
+  private void pollNext() {
+    if (stopping) {
+      return;
+    }
+    consumer.poll(POLL_TIMEOUT)
+        .compose(this::storeBatch)
+        .onSuccess(v -> pollNext())
+        .onFailure(failure -> {
+          if (stopping) {
+            return;
+          }
+          LOG.warn("Trace batch not stored, retrying in {} ms: {}", RETRY_DELAY_MS, failure.toString());
+          vertx.setTimer(RETRY_DELAY_MS, id -> pollNext());
+        });
+  }
+
+  private Future<Void> storeBatch(KafkaConsumerRecords<String, byte[]> records) {
+    if (records.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<IncomingTrace> batch = new ArrayList<>(records.size());
+    for (ConsumerRecord<String, byte[]> record : records.records()) {
+      batch.add(IncomingTrace.classify(record));
+    }
+    return store.write(batch)
+        .recover(failure -> rewind(batch).transform(ignored -> Future.failedFuture(failure)))
+        .compose(dead -> {
+          deadLetters.addAndGet(dead);
+          storedTraces.addAndGet(batch.size() - dead);
+          return commit(batch);
+        });
+  }
+
+  /** Commits past the batch. A failed commit (say, a rebalance) only means a redelivery, which the upsert absorbs. */
+  private Future<Void> commit(List<IncomingTrace> batch) {
+    Map<TopicPartition, OffsetAndMetadata> next = new LinkedHashMap<>();
+    for (IncomingTrace incoming : batch) {
+      next.merge(new TopicPartition(incoming.topic(), incoming.partition()),
+          new OffsetAndMetadata(incoming.offset() + 1, ""),
+          (a, b) -> a.getOffset() >= b.getOffset() ? a : b);
+    }
+    return consumer.commit(next)
+        .onFailure(e -> LOG.warn("Offset commit failed; the batch may be redelivered: {}", e.toString()))
+        .<Void>mapEmpty()
+        .recover(e -> Future.succeededFuture());
+  }
+
+  /** Moves each partition back to the batch's first offset so the next poll reads the batch again. */
+  private Future<Void> rewind(List<IncomingTrace> batch) {
+    Map<TopicPartition, Long> first = new LinkedHashMap<>();
+    for (IncomingTrace incoming : batch) {
+      first.merge(new TopicPartition(incoming.topic(), incoming.partition()), incoming.offset(), Math::min);
+    }
+    List<Future<Void>> seeks = new ArrayList<>();
+    // A partition revoked meanwhile cannot be sought; its new owner starts from the committed offset anyway.
+    first.forEach((partition, offset) -> seeks.add(consumer.seek(partition, offset).recover(e -> Future.succeededFuture())));
+    return Future.join(seeks).mapEmpty();
+  }
+
+  // ---- HTTP ------------------------------------------------------------------------------------------
+
+  private void handleList(RoutingContext ctx) {
+    TraceQuery query = TraceQuery.from(ctx.queryParams());
+    store.list(query)
+        .onSuccess(records -> sendJson(ctx, 200, new JsonObject().put("object", "list").put("data", records)))
+        .onFailure(ctx::fail);
+  }
+
+  private void handleGet(RoutingContext ctx) {
+    String traceId = ctx.pathParam("id");
+    store.find(traceId)
+        .onSuccess(record -> {
+          if (record == null) {
+            ctx.fail(ApiException.notFound("No trace with id '" + traceId + "'"));
+          } else {
+            sendJson(ctx, 200, record);
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void handleHealth(RoutingContext ctx) {
+    store.ping()
+        .onSuccess(v -> sendJson(ctx, 200, health("ok")))
+        .onFailure(e -> sendJson(ctx, 503, health("unavailable").put("reason", "trace store: " + e.getMessage())));
+  }
+
+  private void handleFailure(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    // ctx.fail(status) carries no exception; keep its status and still answer with OpenAI's error body.
+    ApiException error = failure != null ? ApiException.from(failure)
+        : new ApiException(ctx.statusCode(), ctx.statusCode() < 500 ? "invalid_request_error" : "server_error",
+            null, null, "request failed with status " + ctx.statusCode(), null);
+    if (error.status() >= 500) {
+      LOG.warn("Request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
+    }
+    sendJson(ctx, error.status(), error.toBody());
+  }
+
+  private JsonObject health(String status) {
+    return new JsonObject()
+        .put("status", status)
+        .put("stored_traces", storedTraces.get())
+        .put("dead_letters", deadLetters.get());
+  }
+
+  private static void sendJson(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(body.encode());
+  }
+}

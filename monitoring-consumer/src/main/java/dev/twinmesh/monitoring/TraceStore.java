@@ -1,0 +1,262 @@
+package dev.twinmesh.monitoring;
+
+import dev.twinmesh.common.TraceRecord;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The trace store in PostgreSQL: schema, idempotent writes of consumed batches, and the dashboard's reads. */
+final class TraceStore {
+  private static final Logger LOG = LoggerFactory.getLogger(TraceStore.class);
+  /** Any constant will do: it only serialises concurrent migrations of consumers starting together. */
+  private static final long MIGRATION_LOCK = 0x7477696e6d657368L;
+  /** SQLSTATE classes that blame the data, not the database: data exception, constraint, program limit. */
+  private static final Set<String> DATA_ERROR_CLASSES = Set.of("22", "23", "54");
+
+  private static final List<String> SCHEMA = List.of(
+      """
+      CREATE TABLE IF NOT EXISTS traces (
+        trace_id        text PRIMARY KEY,
+        received_at     timestamptz NOT NULL,
+        model           text,
+        author          text,
+        status          text,
+        finish_reason   text,
+        prompt_tokens   integer,
+        context_tokens  integer,
+        answer_tokens   integer,
+        queue_ms        bigint,
+        ttft_ms         bigint,
+        inter_token_ms  double precision,
+        total_ms        bigint,
+        retrieval_ms    bigint,
+        worker_id       text,
+        record          jsonb NOT NULL,
+        stored_at       timestamptz NOT NULL DEFAULT now()
+      )""",
+      "CREATE INDEX IF NOT EXISTS traces_newest_first ON traces (received_at DESC, trace_id DESC)",
+      """
+      CREATE TABLE IF NOT EXISTS dead_letters (
+        id               bigserial PRIMARY KEY,
+        topic            text NOT NULL,
+        kafka_partition  integer NOT NULL,
+        kafka_offset     bigint NOT NULL,
+        record_key       text,
+        raw_value        bytea,
+        reason           text NOT NULL,
+        stored_at        timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (topic, kafka_partition, kafka_offset)
+      )""");
+
+  // The record goes in as text and is cast by the server: a String parameter typed jsonb would be
+  // stored as one JSON string, and the server's parse is the check we want anyway.
+  private static final String UPSERT_TRACE = """
+      INSERT INTO traces (trace_id, received_at, model, author, status, finish_reason, prompt_tokens,
+        context_tokens, answer_tokens, queue_ms, ttft_ms, inter_token_ms, total_ms, retrieval_ms, worker_id, record)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::text::jsonb)
+      ON CONFLICT (trace_id) DO UPDATE SET
+        received_at = EXCLUDED.received_at, model = EXCLUDED.model, author = EXCLUDED.author,
+        status = EXCLUDED.status, finish_reason = EXCLUDED.finish_reason,
+        prompt_tokens = EXCLUDED.prompt_tokens, context_tokens = EXCLUDED.context_tokens,
+        answer_tokens = EXCLUDED.answer_tokens, queue_ms = EXCLUDED.queue_ms, ttft_ms = EXCLUDED.ttft_ms,
+        inter_token_ms = EXCLUDED.inter_token_ms, total_ms = EXCLUDED.total_ms,
+        retrieval_ms = EXCLUDED.retrieval_ms, worker_id = EXCLUDED.worker_id, record = EXCLUDED.record,
+        stored_at = now()""";
+
+  // A redelivered bad record keeps its first row: its position identifies it.
+  private static final String INSERT_DEAD_LETTER = """
+      INSERT INTO dead_letters (topic, kafka_partition, kafka_offset, record_key, raw_value, reason)
+      VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING""";
+
+  private static final String SELECT_TRACES = """
+      SELECT record FROM traces
+      WHERE ($1::text IS NULL OR author = $1) AND ($2::text IS NULL OR model = $2)
+        AND ($3::text IS NULL OR status = $3)
+      ORDER BY received_at DESC, trace_id DESC
+      LIMIT $4""";
+
+  private final Pool pool;
+
+  private TraceStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  static TraceStore connect(Vertx vertx, MonitoringConfig config) {
+    PgConnectOptions connect = new PgConnectOptions()
+        .setHost(config.pgHost())
+        .setPort(config.pgPort())
+        .setDatabase(config.pgDatabase())
+        .setUser(config.pgUser())
+        .setPassword(config.pgPassword());
+    Pool pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(4))
+        .connectingTo(connect)
+        .using(vertx)
+        .build();
+    return new TraceStore(pool);
+  }
+
+  /** Creates the tables and indexes that are missing. */
+  Future<Void> migrate() {
+    return pool.withTransaction(conn -> {
+      Future<?> chain = conn.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(Tuple.of(MIGRATION_LOCK));
+      for (String statement : SCHEMA) {
+        chain = chain.compose(done -> conn.query(statement).execute());
+      }
+      return chain.<Void>mapEmpty();
+    });
+  }
+
+  /**
+   * Writes a consumed batch in one transaction: valid traces upserted by trace id, rejected records into
+   * dead_letters. When PostgreSQL refuses a value itself (say a NUL character, which text and jsonb cannot
+   * hold), the batch is written record by record and the refused ones become dead letters too, so one
+   * such record never blocks the partition. Fails only when the database cannot be written at all.
+   *
+   * @return how many records went to dead_letters
+   */
+  Future<Integer> write(List<IncomingTrace> batch) {
+    List<IncomingTrace.Valid> valid = new ArrayList<>();
+    List<IncomingTrace.Rejected> rejected = new ArrayList<>();
+    for (IncomingTrace incoming : batch) {
+      if (incoming instanceof IncomingTrace.Valid v) {
+        valid.add(v);
+      } else {
+        rejected.add((IncomingTrace.Rejected) incoming);
+      }
+    }
+    return pool.withTransaction(conn -> upsert(conn, valid).compose(v -> insertDeadLetters(conn, rejected)))
+        .map(rejected.size())
+        .recover(failure -> isDataError(failure) ? writeOneByOne(batch, failure) : Future.failedFuture(failure));
+  }
+
+  Future<JsonArray> list(TraceQuery query) {
+    Tuple params = Tuple.tuple().addValue(query.author()).addValue(query.model()).addValue(query.status())
+        .addValue(query.limit());
+    return pool.preparedQuery(SELECT_TRACES).execute(params).map(rows -> {
+      JsonArray records = new JsonArray();
+      for (Row row : rows) {
+        records.add(row.getJsonObject("record"));
+      }
+      return records;
+    });
+  }
+
+  /** The stored record, or null when no trace has this id. */
+  Future<JsonObject> find(String traceId) {
+    return pool.preparedQuery("SELECT record FROM traces WHERE trace_id = $1").execute(Tuple.of(traceId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getJsonObject("record"));
+  }
+
+  Future<Void> ping() {
+    return pool.query("SELECT 1").execute().mapEmpty();
+  }
+
+  Future<Void> close() {
+    return pool.close();
+  }
+
+  private Future<Integer> writeOneByOne(List<IncomingTrace> batch, Throwable cause) {
+    LOG.warn("PostgreSQL refused a value in a batch of {} ({}); writing record by record", batch.size(),
+        cause.getMessage());
+    Future<Integer> chain = Future.succeededFuture(0);
+    for (IncomingTrace incoming : batch) {
+      chain = chain.compose(deadLetters -> writeOne(incoming).map(dead -> deadLetters + (dead ? 1 : 0)));
+    }
+    return chain;
+  }
+
+  /** Writes one record on its own; true when it went to dead_letters. */
+  private Future<Boolean> writeOne(IncomingTrace incoming) {
+    if (incoming instanceof IncomingTrace.Rejected rejected) {
+      return insertDeadLetters(pool, List.of(rejected)).map(true);
+    }
+    IncomingTrace.Valid valid = (IncomingTrace.Valid) incoming;
+    return upsert(pool, List.of(valid)).map(false).recover(failure -> {
+      if (!isDataError(failure)) {
+        return Future.failedFuture(failure);
+      }
+      IncomingTrace.Rejected refused = new IncomingTrace.Rejected(valid.topic(), valid.partition(),
+          valid.offset(), valid.trace().traceId(), valid.json().getBytes(StandardCharsets.UTF_8),
+          "rejected by PostgreSQL: " + failure.getMessage());
+      return insertDeadLetters(pool, List.of(refused)).map(true);
+    });
+  }
+
+  private static Future<Void> upsert(SqlClient client, List<IncomingTrace.Valid> traces) {
+    if (traces.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Tuple> rows = traces.stream().map(TraceStore::traceRow).toList();
+    return client.preparedQuery(UPSERT_TRACE).executeBatch(rows).mapEmpty();
+  }
+
+  private static Future<Void> insertDeadLetters(SqlClient client, List<IncomingTrace.Rejected> rejected) {
+    if (rejected.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Tuple> rows = rejected.stream().map(TraceStore::deadLetterRow).toList();
+    return client.preparedQuery(INSERT_DEAD_LETTER).executeBatch(rows).mapEmpty();
+  }
+
+  private static Tuple traceRow(IncomingTrace.Valid valid) {
+    TraceRecord t = valid.trace();
+    TraceRecord.Request request = t.request();
+    TraceRecord.Tokens tokens = t.tokens();
+    TraceRecord.Latencies latencies = t.latencies();
+    return Tuple.tuple()
+        .addValue(t.traceId())
+        .addValue(valid.receivedAt())
+        .addValue(request == null ? null : request.model())
+        .addValue(request == null ? null : request.author())
+        .addValue(t.status())
+        .addValue(t.finishReason())
+        .addValue(tokens == null ? null : tokens.prompt())
+        .addValue(tokens == null ? null : tokens.context())
+        .addValue(tokens == null ? null : tokens.answer())
+        .addValue(latencies == null ? null : latencies.queueMs())
+        .addValue(latencies == null ? null : latencies.ttftMs())
+        .addValue(latencies == null ? null : latencies.interTokenMs())
+        .addValue(latencies == null ? null : latencies.totalMs())
+        .addValue(latencies == null ? null : latencies.retrievalMs())
+        .addValue(t.workerId())
+        .addValue(valid.json());
+  }
+
+  private static Tuple deadLetterRow(IncomingTrace.Rejected rejected) {
+    return Tuple.tuple()
+        .addValue(rejected.topic())
+        .addValue(rejected.partition())
+        .addValue(rejected.offset())
+        .addValue(withoutNul(rejected.key()))
+        .addValue(rejected.rawValue() == null ? null : Buffer.buffer(rejected.rawValue()))
+        .addValue(withoutNul(rejected.reason()));
+  }
+
+  /** text columns cannot hold NUL; raw bytes keep the exact value, so the key and reason may lose it. */
+  private static String withoutNul(String value) {
+    return value == null ? null : value.replace("\u0000", "");
+  }
+
+  private static boolean isDataError(Throwable failure) {
+    return failure instanceof PgException pg && pg.getSqlState() != null
+        && DATA_ERROR_CLASSES.contains(pg.getSqlState().substring(0, 2));
+  }
+}
