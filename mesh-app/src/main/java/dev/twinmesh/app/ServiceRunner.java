@@ -18,7 +18,11 @@ final class ServiceRunner {
           System.err.println("while stopping: " + e);
         }
       }
-      vertx.close().await(30, TimeUnit.SECONDS);
+      try {
+        vertx.close().await(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("Vert.x did not close in time: " + e);
+      }
       stopped.countDown();
     }, "twin-mesh-shutdown"));
     stopped.await();
