@@ -167,10 +167,11 @@ public final class SafetensorsFile implements AutoCloseable {
     return Collections.unmodifiableMap(entries);
   }
 
-  /** Two tensors sharing bytes would silently alias each other's weights. */
+  /** Two tensors sharing bytes would silently alias each other's weights; empty tensors own no bytes. */
   private static void rejectOverlaps(Path path, Map<String, SafetensorsEntry> entries) {
     List<SafetensorsEntry> byOffset = new ArrayList<>(entries.values());
-    byOffset.sort(Comparator.comparingLong(SafetensorsEntry::begin).thenComparingLong(SafetensorsEntry::end));
+    byOffset.removeIf(e -> e.byteSize() == 0);
+    byOffset.sort(Comparator.comparingLong(SafetensorsEntry::begin));
     for (int i = 1; i < byOffset.size(); i++) {
       SafetensorsEntry previous = byOffset.get(i - 1);
       SafetensorsEntry current = byOffset.get(i);
