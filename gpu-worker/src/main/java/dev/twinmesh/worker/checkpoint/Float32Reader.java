@@ -13,6 +13,11 @@ final class Float32Reader {
   private Float32Reader() {}
 
   static FloatBuffer read(SafetensorsFile file, String name) {
+    return read(file, name, WINDOW_BYTES);
+  }
+
+  /** {@code windowBytes} must be a multiple of 4 so no element straddles two windows. */
+  static FloatBuffer read(SafetensorsFile file, String name, int windowBytes) {
     SafetensorsEntry entry = file.entry(name);
     if (!entry.dtype().readableAsFloat32()) {
       throw new CheckpointException(file.path(), "tensor " + name + ": dtype " + entry.dtype()
@@ -25,8 +30,8 @@ final class Float32Reader {
     }
     FloatBuffer out = ByteBuffer.allocateDirect((int) outBytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     long size = entry.byteSize();
-    for (long offset = 0; offset < size; offset += WINDOW_BYTES) {
-      int length = (int) Math.min(WINDOW_BYTES, size - offset);
+    for (long offset = 0; offset < size; offset += windowBytes) {
+      int length = (int) Math.min(windowBytes, size - offset);
       convert(entry.dtype(), file.map(name, offset, length), out);
     }
     return out.flip();

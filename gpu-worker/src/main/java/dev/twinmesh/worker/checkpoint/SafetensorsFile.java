@@ -11,9 +11,12 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -160,7 +163,22 @@ public final class SafetensorsFile implements AutoCloseable {
         entries.put(field.getKey(), parseEntry(path, field.getKey(), field.getValue(), dataSize));
       }
     }
+    rejectOverlaps(path, entries);
     return Collections.unmodifiableMap(entries);
+  }
+
+  /** Two tensors sharing bytes would silently alias each other's weights; empty tensors own no bytes. */
+  private static void rejectOverlaps(Path path, Map<String, SafetensorsEntry> entries) {
+    List<SafetensorsEntry> byOffset = new ArrayList<>(entries.values());
+    byOffset.removeIf(e -> e.byteSize() == 0);
+    byOffset.sort(Comparator.comparingLong(SafetensorsEntry::begin));
+    for (int i = 1; i < byOffset.size(); i++) {
+      SafetensorsEntry previous = byOffset.get(i - 1);
+      SafetensorsEntry current = byOffset.get(i);
+      if (current.begin() < previous.end()) {
+        throw new CheckpointException(path, "tensor " + current.name() + " overlaps tensor " + previous.name());
+      }
+    }
   }
 
   private static SafetensorsEntry parseEntry(Path path, String name, JsonNode node, long dataSize) {

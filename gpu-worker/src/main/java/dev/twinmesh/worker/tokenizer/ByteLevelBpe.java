@@ -38,7 +38,10 @@ public record ByteLevelBpe(List<String> tokens, List<BpeTrainer.Merge> merges, L
       add(tokens, ids, String.valueOf(ByteLevelAlphabet.charOf(ByteLevelAlphabet.byteAtId(id))));
     }
     List<BpeTrainer.Merge> merges = new ArrayList<>(bpeSize - 256);
-    for (BpeTrainer.Merge merge : BpeTrainer.train(corpus(), bpeSize - 256)) {
+    for (BpeTrainer.Merge merge : Learned.MERGES) {
+      if (tokens.size() == bpeSize) {
+        break;
+      }
       if (!ids.containsKey(merge.merged())) {
         merges.add(merge);
         add(tokens, ids, merge.merged());
@@ -72,6 +75,14 @@ public record ByteLevelBpe(List<String> tokens, List<BpeTrainer.Merge> merges, L
   private static void add(List<String> tokens, Map<String, Integer> ids, String token) {
     ids.put(token, tokens.size());
     tokens.add(token);
+  }
+
+  /**
+   * Training is greedy, so a smaller vocabulary's merges are a prefix of a larger one's: train once to
+   * exhaustion and let every size take what it needs.
+   */
+  private static final class Learned {
+    static final List<BpeTrainer.Merge> MERGES = BpeTrainer.train(corpus(), Integer.MAX_VALUE);
   }
 
   static String corpus() {

@@ -54,6 +54,15 @@ class CorruptCheckpointTest {
   }
 
   @Test
+  void overlappingTensorsAreRefused() throws IOException {
+    Path file = write(withHeader(
+        "{\"first\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            + "\"second\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, 0));
+    CheckpointException e = assertFails(file, "overlaps");
+    assertTrue(e.getMessage().contains("second") && e.getMessage().contains("first"), e.getMessage());
+  }
+
+  @Test
   void sizeThatDisagreesWithTheShapeNamesTheTensor() throws IOException {
     Path file = write(withHeader("{\"w\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, 0));
     CheckpointException e = assertFails(file, "w");
