@@ -8,6 +8,7 @@ import dev.twinmesh.worker.engine.SimpleEngine;
 import dev.twinmesh.worker.model.DjlRuntime;
 import dev.twinmesh.worker.model.LlamaExecutor;
 import dev.twinmesh.worker.model.LlamaModel;
+import dev.twinmesh.worker.metrics.WorkerMetrics;
 import dev.twinmesh.worker.server.ServedModel;
 import dev.twinmesh.worker.server.TokenizerAdapter;
 import dev.twinmesh.worker.server.WorkerConfig;
@@ -16,6 +17,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,11 +50,14 @@ public final class WorkerService {
   public static Future<WorkerService> start(Vertx vertx, WorkerSettings settings) {
     return vertx.executeBlocking(() -> LoadedModel.load(settings), false)
         .compose(loaded -> {
+          AtomicReference<SimpleEngine> engineRef = new AtomicReference<>();
+          WorkerMetrics metrics = new WorkerMetrics(settings.servedModelName(), () -> engineRef.get().load());
           SimpleEngine engine = new SimpleEngine(loaded.executor(), loaded.tokenizer(), loaded.eosTokenIds(),
-              settings.runtime().maxRunning(), settings.runtime().maxWaiting());
+              settings.runtime().maxRunning(), settings.runtime().maxWaiting(), metrics);
+          engineRef.set(engine);
           WorkerVerticle verticle = new WorkerVerticle(
               new WorkerConfig(settings.host(), settings.port(), settings.workerId(), MAX_BODY_BYTES, settings.runtime().maxWaiting()),
-              loaded.served(), loaded.tokenizer(), engine);
+              loaded.served(), loaded.tokenizer(), engine, metrics::scrape);
           return vertx.deployVerticle(verticle)
               .map(id -> new WorkerService(vertx, id, verticle, engine, loaded.executor(), loaded.runtime()))
               .onFailure(e -> {

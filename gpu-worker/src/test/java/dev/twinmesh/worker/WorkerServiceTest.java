@@ -73,6 +73,23 @@ class WorkerServiceTest {
   }
 
   @Test
+  void metricsUseVllmNamesAndCountTokens() throws Exception {
+    post("/v1/completions", "{\"model\":\"twin\",\"prompt\":\"count me\",\"max_tokens\":5,\"ignore_eos\":true}");
+    String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.port() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    for (String name : new String[] {"vllm:num_requests_waiting{", "vllm:num_requests_running{", "vllm:kv_cache_usage_perc{",
+        "vllm:num_preemptions_total{", "vllm:prompt_tokens_total{", "vllm:generation_tokens_total{",
+        "vllm:prefix_cache_queries_total{", "vllm:prefix_cache_hits_total{", "vllm:time_to_first_token_seconds_bucket{",
+        "vllm:inter_token_latency_seconds_bucket{", "vllm:e2e_request_latency_seconds_bucket{",
+        "vllm:request_queue_time_seconds_bucket{"}) {
+      assertTrue(metrics.contains(name), "exports " + name);
+    }
+    double generated = metrics.lines().filter(l -> l.startsWith("vllm:generation_tokens_total{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    assertTrue(generated >= 5, "generated tokens counted: " + generated);
+  }
+
+  @Test
   void aPromptThatCannotFitIsRefusedWith422() throws Exception {
     HttpResponse<String> response = post("/v1/completions", "{\"model\":\"twin\",\"prompt\":\"hi\",\"max_tokens\":1000}");
     assertEquals(422, response.statusCode());

@@ -27,6 +27,7 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
   private final Sampler sampler = new Sampler();
   private final TokenTextDecoder decoder;
   private final Set<Integer> eosTokenIds;
+  private final EngineMetrics metrics;
   private final int maxRunning;
   private final int maxWaiting;
   private final LinkedBlockingQueue<Running> waiting = new LinkedBlockingQueue<>();
@@ -35,7 +36,8 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
   private volatile boolean stopping;
 
   public SimpleEngine(ModelExecutor model, TokenTextDecoder decoder, Set<Integer> eosTokenIds,
-                      int maxRunning, int maxWaiting) {
+                      int maxRunning, int maxWaiting, EngineMetrics metrics) {
+    this.metrics = metrics;
     this.model = model;
     this.decoder = decoder;
     this.eosTokenIds = Set.copyOf(eosTokenIds);
@@ -110,6 +112,7 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
     }
     GenerationRequest request = sequence.request;
     sequence.queueNanos = System.nanoTime() - request.arrivalNanos();
+    metrics.promptTokens(request.promptTokenIds().length);
     sequence.length = request.promptTokenIds().length;
     sequence.cache = model.newCache(request.promptTokenIds().length + request.maxTokens());
     sequence.output = new SequenceOutput(decoder, request.sampling(), request.maxTokens(), eosTokenIds);
@@ -120,6 +123,7 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
   /** One forward pass for one sequence; true when it has left (finished, failed or cancelled). */
   private boolean step(Running sequence) {
     if (sequence.cancelled) {
+      sequence.report("abort", metrics);
       return true;
     }
     try {
@@ -129,14 +133,18 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
       Sample choice = sampler.sample(logits, sequence.sampling);
       sequence.lastToken = choice.tokenId();
       sequence.length++;
+      sequence.tokenProduced(metrics);
       sequence.events.accept(sequence.output.accept(choice));
       if (sequence.output.finished()) {
-        sequence.events.accept(sequence.output.finish(sequence.request.promptTokenIds().length, sequence.queueNanos));
+        GenerationEvent.Finished finished = sequence.output.finish(sequence.request.promptTokenIds().length, sequence.queueNanos);
+        sequence.report(finished.finishReason(), metrics);
+        sequence.events.accept(finished);
         return true;
       }
       return false;
     } catch (RuntimeException e) {
       LOG.error("generation {} failed", sequence.request.requestId(), e);
+      sequence.report("error", metrics);
       sequence.fail(ApiException.internal("generation failed: " + e.getClass().getSimpleName()));
       return true;
     }
@@ -164,6 +172,23 @@ public final class SimpleEngine implements GenerationBackend, AutoCloseable {
     ModelExecutor.SequenceCache cache;
     SequenceOutput output;
     SamplingState sampling;
+    long firstTokenNanos = -1;
+    long lastTokenNanos;
+
+    void tokenProduced(EngineMetrics metrics) {
+      long now = System.nanoTime();
+      metrics.generationToken(firstTokenNanos < 0 ? -1 : now - lastTokenNanos);
+      if (firstTokenNanos < 0) {
+        firstTokenNanos = now;
+      }
+      lastTokenNanos = now;
+    }
+
+    void report(String reason, EngineMetrics metrics) {
+      long arrival = request.arrivalNanos();
+      metrics.requestFinished(reason, queueNanos, firstTokenNanos < 0 ? -1 : firstTokenNanos - arrival,
+          System.nanoTime() - arrival);
+    }
 
     Running(GenerationRequest request, Consumer<GenerationEvent> events) {
       this.request = request;

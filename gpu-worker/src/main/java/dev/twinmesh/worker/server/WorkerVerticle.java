@@ -10,6 +10,7 @@ import dev.twinmesh.worker.engine.GenerationRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,6 +18,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,13 +33,17 @@ public final class WorkerVerticle extends VerticleBase {
   private final ServedModel model;
   private final PromptEncoder encoder;
   private final GenerationBackend backend;
+  private final Supplier<String> prometheusText;
   private HttpServer server;
 
-  public WorkerVerticle(WorkerConfig config, ServedModel model, PromptEncoder encoder, GenerationBackend backend) {
+  /** @param prometheusText the metrics exposition served on {@code /metrics} */
+  public WorkerVerticle(WorkerConfig config, ServedModel model, PromptEncoder encoder, GenerationBackend backend,
+                        Supplier<String> prometheusText) {
     this.config = config;
     this.model = model;
     this.encoder = encoder;
     this.backend = backend;
+    this.prometheusText = prometheusText;
   }
 
   @Override
@@ -59,6 +65,9 @@ public final class WorkerVerticle extends VerticleBase {
     router.get("/v1/models").handler(this::handleModels);
     router.get("/health").handler(this::handleHealth);
     router.get("/info").handler(this::handleInfo);
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+        .end(prometheusText.get()));
     router.route().last().handler(ctx -> HttpErrors.send(ctx.response(), ApiException.notFound("no route " + ctx.request().path())));
     router.route().failureHandler(this::handleFailure);
     return router;
