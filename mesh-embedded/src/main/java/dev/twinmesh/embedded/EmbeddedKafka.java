@@ -35,7 +35,11 @@ import org.slf4j.LoggerFactory;
  * keeps the cluster id, the topics and their records.
  *
  * <p>Usage: {@code new EmbeddedKafka()}, {@link #start(Path, int)}, then {@link #close()} (safe to call
- * after a failed start, and more than once).
+ * after a failed start, and more than once). Every method blocks (start takes a few seconds): call them
+ * from a main or worker thread, never from an event loop.
+ *
+ * <p>The broker logs a great deal at INFO under the loggers {@code kafka}, {@code org.apache.kafka} and
+ * {@code state.change.logger}; an application that embeds it should set them to WARN.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);

@@ -62,11 +62,13 @@ public final class MonitoringVerticle extends VerticleBase {
     return store.migrate()
         .compose(v -> startHttp())
         .compose(v -> startConsumer())
-        .onSuccess(v -> LOG.info("Monitoring consumer started: {}, HTTP on {}", config, actualHttpPort()));
+        .onSuccess(v -> LOG.info("Monitoring consumer started: {}, HTTP on {}", config, actualHttpPort()))
+        // Vert.x does not call stop() after a failed start: release what was opened before the failure.
+        .recover(failure -> stop().transform(ignored -> Future.failedFuture(failure)));
   }
 
   @Override
-  public Future<?> stop() {
+  public Future<Void> stop() {
     stopping = true;
     Future<Void> consumerClosed = consumer == null ? Future.succeededFuture() : consumer.close();
     return consumerClosed
