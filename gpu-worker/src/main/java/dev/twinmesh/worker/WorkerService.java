@@ -17,6 +17,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,15 +72,19 @@ public final class WorkerService {
     return verticle.actualPort();
   }
 
-  public Future<Void> close() {
-    return vertx.undeploy(deploymentId)
-        .eventually(() -> vertx.executeBlocking(() -> {
-          engine.close();
-          executor.close();
-          runtime.close();
-          return null;
-        }, false))
-        .mapEmpty();
+  /**
+   * Stops taking requests, then stops the engine (running sequences get an error event) and frees the
+   * model. Blocks: call it off the event loop. Safe after Vert.x itself was closed.
+   */
+  public void close() {
+    try {
+      vertx.undeploy(deploymentId).await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("worker verticle already undeployed: {}", e.toString());
+    }
+    engine.close();
+    executor.close();
+    runtime.close();
   }
 
   /** Everything read from a checkpoint directory, ready to serve. */

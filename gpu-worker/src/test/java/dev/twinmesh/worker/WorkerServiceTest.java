@@ -39,7 +39,7 @@ class WorkerServiceTest {
   @AfterAll
   static void stop() throws Exception {
     if (worker != null) {
-      worker.close().await(30, TimeUnit.SECONDS);
+      worker.close();
     }
     vertx.close().await(30, TimeUnit.SECONDS);
   }

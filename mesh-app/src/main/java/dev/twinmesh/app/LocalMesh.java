@@ -51,19 +51,27 @@ public final class LocalMesh implements AutoCloseable {
   private String kafkaBootstrap;
   private Path modelDir;
 
-  private LocalMesh() {
-    started.push(() -> vertx.close().await(30, TimeUnit.SECONDS));
-  }
+  private LocalMesh() {}
 
   public static LocalMesh start(Settings settings) {
     LocalMesh mesh = new LocalMesh();
     try {
       mesh.startAll(settings);
-      return mesh;
     } catch (RuntimeException e) {
+      mesh.closeVertxFirst();
       mesh.close();
       throw e;
     }
+    mesh.closeVertxFirst();
+    return mesh;
+  }
+
+  /**
+   * Vert.x closes before everything else: the verticles stop taking requests and the monitoring
+   * consumer leaves its group while Kafka and PostgreSQL are still up.
+   */
+  private void closeVertxFirst() {
+    started.push(() -> vertx.close().await(30, TimeUnit.SECONDS));
   }
 
   private void startAll(Settings s) {
@@ -82,7 +90,7 @@ public final class LocalMesh implements AutoCloseable {
 
     WorkerService worker = await(WorkerService.start(vertx, new WorkerSettings(modelDir, s.servedModelName(),
         s.host(), s.workerPort(), "worker-0", s.runtime())));
-    started.push(() -> worker.close().await(30, TimeUnit.SECONDS));
+    started.push(worker::close);
     workerUrl = "http://" + s.host() + ":" + worker.port();
 
     MonitoringVerticle monitor = new MonitoringVerticle(new MonitoringConfig(kafkaBootstrap, "twin-monitoring",

@@ -43,6 +43,6 @@ final class WorkerCommand implements Callable<Integer> {
     WorkerService worker = WorkerService.start(vertx,
         new WorkerSettings(model, servedModelName, host, port, workerId, runtime.toRuntime())).await(10, TimeUnit.MINUTES);
     System.out.println("worker serving " + servedModelName + " on http://" + host + ":" + worker.port());
-    return ServiceRunner.runUntilStopped(vertx, () -> worker.close().await(60, TimeUnit.SECONDS));
+    return ServiceRunner.runUntilStopped(vertx, worker::close);
   }
 }
