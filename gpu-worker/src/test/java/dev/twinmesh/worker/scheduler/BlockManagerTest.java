@@ -161,6 +161,34 @@ class BlockManagerTest {
   }
 
   @Test
+  void aCachedBlockWhoseParentBlockWasReusedIsNotAHit() {
+    // blocks hash by position only, so every sequence's block i collides with every other's
+    BlockManager blocks = new BlockManager(8, 4, (parent, tokens, from, to) -> from);
+    int[] x = {1, 1, 1, 1};
+    int[] y = {2, 2, 2, 2};
+    int[] z = {3, 3, 3, 3};
+    int[] w = {4, 4, 4, 4};
+    int[] v = {5, 5, 5, 5};
+    Sequence a = seq("a", concat(concat(x, y), concat(z, new int[] {9}))); // blocks 0..3; caches X, Y, Z
+    admitAndCompute(blocks, a);
+    int staleZ = a.block(2);
+    int reusedY = a.block(1);
+    Sequence b = seq("b", concat(concat(w, y), new int[] {9})); // takes over the hashes of positions 0 and 1
+    admitAndCompute(blocks, b);
+    Sequence holdsTheSpareBlock = seq("spare", 9);
+    assertTrue(blocks.allocate(holdsTheSpareBlock, new int[0], 1));
+    blocks.free(a); // a's unhashed blocks are reused first; its Z stays cached, its parent recorded as reusedY
+    Sequence d = seq("d", concat(concat(v, y), z)); // Y after V lands in reusedY, a new incarnation
+    admitAndCompute(blocks, d);
+    assertEquals(reusedY, d.block(1), "the scenario: a's old Y block now holds d's Y");
+
+    int[] hits = blocks.findCachedPrefix(seq("e", concat(concat(v, y), concat(z, new int[] {9}))));
+    assertArrayEquals(new int[] {d.block(0), d.block(1), d.block(2)}, hits,
+        "Z computed after X, Y (block " + staleZ + ") must not serve V, Y, Z");
+    blocks.checkAccounting(List.of(b, holdsTheSpareBlock, d));
+  }
+
+  @Test
   void freedCachedBlocksAreEvictedLeastRecentlyFreedFirstAfterUncachedOnes() {
     BlockManager blocks = new BlockManager(6, 2);
     Sequence a = seq("a", range(0, 5));     // blocks [0,1] [2,3] [4]
