@@ -55,7 +55,8 @@ public final class Scheduler {
   private final Map<String, Sequence> unfinished = new HashMap<>();
   private final Set<String> abortRequests = new LinkedHashSet<>();
   private final List<Finished> finishedSinceSchedule = new ArrayList<>();
-  private SchedulerOutput pending;
+  private SchedulerOutput pending;            // the step scheduled and not yet postprocessed
+  private List<Sequence> pendingSequences;    // its sequences, in the order of its entries
   private long numAdded;
   private long numPreemptions;
 
@@ -95,16 +96,18 @@ public final class Scheduler {
       throw new IllegalStateException("postprocess (or failStep) the previous step before scheduling the next");
     }
     applyAborts();
-    List<ScheduledSequence> scheduled = new ArrayList<>();
+    List<Sequence> scheduled = new ArrayList<>();
+    List<ScheduledSequence> entries = new ArrayList<>();
     List<String> preempted = new ArrayList<>();
-    int budget = scheduleRunning(config.maxNumBatchedTokens(), scheduled, preempted);
+    int budget = scheduleRunning(config.maxNumBatchedTokens(), scheduled, entries, preempted);
     if (preempted.isEmpty()) {
-      scheduleWaiting(budget, scheduled); // admitting right after a preemption would only thrash
+      scheduleWaiting(budget, scheduled, entries); // admitting right after a preemption would only thrash
     }
-    SchedulerOutput output = new SchedulerOutput(scheduled, preempted, finishedSinceSchedule);
+    SchedulerOutput output = new SchedulerOutput(entries, preempted, finishedSinceSchedule);
     finishedSinceSchedule.clear();
-    checkInvariants(output);
+    checkInvariants(output, scheduled);
     pending = output.isEmpty() ? null : output;
+    pendingSequences = pending == null ? null : scheduled;
     return output;
   }
 
@@ -128,12 +131,12 @@ public final class Scheduler {
       throw new IllegalArgumentException(sampledTokenIds.length + " sampled tokens for "
           + output.scheduled().size() + " scheduled sequences");
     }
-    pending = null;
+    List<Sequence> sequences = takePending();
     List<Sequence> finished = new ArrayList<>();
     for (int i = 0; i < sampledTokenIds.length; i++) {
       ScheduledSequence entry = output.scheduled().get(i);
-      Sequence seq = unfinished.get(entry.requestId());
-      if (seq == null) {
+      Sequence seq = sequences.get(i);
+      if (seq.isFinished()) {
         continue; // finished since the schedule
       }
       seq.setNumComputedTokens(entry.startPosition() + entry.numNewTokens());
@@ -163,16 +166,21 @@ public final class Scheduler {
     if (output != pending) {
       throw new IllegalStateException("failStep takes the output of the latest schedule(), once");
     }
-    pending = null;
     List<Sequence> failed = new ArrayList<>();
-    for (ScheduledSequence entry : output.scheduled()) {
-      Sequence seq = unfinished.get(entry.requestId());
-      if (seq != null) {
+    for (Sequence seq : takePending()) {
+      if (!seq.isFinished()) {
         finish(seq, FinishReason.ERROR);
         failed.add(seq);
       }
     }
     return failed;
+  }
+
+  private List<Sequence> takePending() {
+    List<Sequence> sequences = pendingSequences;
+    pending = null;
+    pendingSequences = null;
+    return sequences;
   }
 
   /** Ends a sequence now, wherever it is, and releases its blocks; a finished sequence is left as it is. */
@@ -242,7 +250,8 @@ public final class Scheduler {
   }
 
   /** Gives every running sequence its tokens, front to back, keeping one token for each one behind it. */
-  private int scheduleRunning(int budget, List<ScheduledSequence> scheduled, List<String> preempted) {
+  private int scheduleRunning(int budget, List<Sequence> scheduled, List<ScheduledSequence> entries,
+                              List<String> preempted) {
     for (int i = 0; i < running.size(); i++) {
       Sequence seq = running.get(i);
       if (seq.numUncomputedTokens() < 1) {
@@ -253,7 +262,8 @@ public final class Scheduler {
       if (!allocateOrPreempt(seq, numNew, preempted)) {
         break; // seq was the tail and preempted itself
       }
-      scheduled.add(describe(seq, numNew));
+      scheduled.add(seq);
+      entries.add(describe(seq, numNew));
       budget -= numNew;
     }
     return budget;
@@ -282,7 +292,7 @@ public final class Scheduler {
   }
 
   /** Admits waiting sequences in service order while budget, seats and blocks last; never skips one. */
-  private void scheduleWaiting(int budget, List<ScheduledSequence> scheduled) {
+  private void scheduleWaiting(int budget, List<Sequence> scheduled, List<ScheduledSequence> entries) {
     while (budget > 0 && running.size() < config.maxNumSeqs() && !waiting.isEmpty()) {
       Sequence seq = waiting.first();
       int[] cachedPrefix = blockManager.findCachedPrefix(seq);
@@ -294,7 +304,8 @@ public final class Scheduler {
       seq.setStatus(Status.RUNNING);
       int at = Collections.binarySearch(running, seq, SERVICE_ORDER);
       running.add(-at - 1, seq);
-      scheduled.add(describe(seq, numNew));
+      scheduled.add(seq);
+      entries.add(describe(seq, numNew));
       budget -= numNew;
     }
   }
@@ -314,14 +325,16 @@ public final class Scheduler {
   }
 
   /** The invariants of a schedule; a violation is a scheduler bug, so it throws. */
-  private void checkInvariants(SchedulerOutput output) {
+  private void checkInvariants(SchedulerOutput output, List<Sequence> scheduled) {
     check(output.numScheduledTokens() <= config.maxNumBatchedTokens(), "budget exceeded: " + output.numScheduledTokens());
     check(running.size() <= config.maxNumSeqs(), "max_num_seqs exceeded: " + running.size());
     check(output.scheduled().size() == running.size(), "a running sequence was left out of the step");
     check(running.size() + waiting.size() == unfinished.size(), "a sequence is lost or in two queues");
-    for (ScheduledSequence entry : output.scheduled()) {
-      Sequence seq = unfinished.get(entry.requestId());
-      check(seq != null && seq.status() == Status.RUNNING, entry.requestId() + " is scheduled but not running");
+    for (int i = 0; i < scheduled.size(); i++) {
+      ScheduledSequence entry = output.scheduled().get(i);
+      Sequence seq = scheduled.get(i);
+      check(seq.status() == Status.RUNNING && unfinished.get(seq.requestId()) == seq,
+          seq.requestId() + " is scheduled but not running");
       check(entry.numNewTokens() >= 1 && entry.startPosition() == seq.numComputedTokens()
           && entry.contextLength() <= seq.numTokens(), "bad token range " + entry);
       check(entry.blockTable().length == blockManager.numBlocksFor(entry.contextLength()),

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -224,6 +225,15 @@ class BlockManagerTest {
     assertTrue(blocks.allocate(fresh, new int[0], 6));
     assertEquals(1, blocks.findCachedPrefix(seq("a3", range(0, 3))).length);
     assertEquals(0, blocks.findCachedPrefix(seq("b3", range(10, 13))).length);
+  }
+
+  @Test
+  void theAccountingCheckCatchesALeakedBlock() {
+    BlockManager blocks = new BlockManager(4, 4);
+    Sequence a = seq("a", range(0, 6));
+    assertTrue(blocks.allocate(a, new int[0], 6));
+    a.clearBlocks(); // dropped without free: its two blocks leak
+    assertThrows(IllegalStateException.class, () -> blocks.checkAccounting(List.of(a)));
   }
 
   @Test

@@ -322,6 +322,22 @@ class SchedulerTest {
   }
 
   @Test
+  void aSequenceFinishedBetweenScheduleAndPostprocessIsLeftAlone() {
+    Scheduler scheduler = scheduler(16, 4, 64, 4);
+    Sequence a = seq("a", 6, 10);
+    Sequence b = seq("b", 6, 10);
+    scheduler.add(a);
+    scheduler.add(b);
+    SchedulerOutput output = scheduler.schedule();
+    scheduler.finish(a, FinishReason.ABORT);
+    List<Sequence> done = scheduler.postprocess(output, new int[] {SAMPLED, SAMPLED});
+    assertEquals(List.of(), done);
+    assertEquals(0, a.numCompletionTokens());
+    assertEquals(1, b.numCompletionTokens());
+    assertEquals(2, scheduler.blockManager().numUsedBlocks(), "only b's blocks are held");
+  }
+
+  @Test
   void aRequestThatCanNeverFitIsRejectedWhenAdded() {
     Scheduler scheduler = new Scheduler(new SchedulerConfig(64, 4, 100), new BlockManager(10, 4));
     ApiException tooLong = assertThrows(ApiException.class, () -> scheduler.add(seq("long", 60, 41)));
