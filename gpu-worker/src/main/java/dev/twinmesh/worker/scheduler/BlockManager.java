@@ -279,29 +279,17 @@ public final class BlockManager {
    * @throws IllegalStateException naming the first broken invariant
    */
   void checkAccounting(Collection<Sequence> holders) {
-    int[] expected = new int[numBlocks];
+    int[] holdersPerBlock = new int[numBlocks];
     for (Sequence seq : holders) {
       for (int index = 0; index < seq.numBlocks(); index++) {
-        expected[seq.block(index)]++;
+        holdersPerBlock[seq.block(index)]++;
       }
     }
-    int[] freeListings = new int[numBlocks];
-    for (int block : freeUnhashed) {
-      freeListings[block]++;
-      if (hashed[block]) {
-        fail("unhashed free block " + block + " has a hash");
-      }
-    }
-    for (int block : evictable) {
-      freeListings[block]++;
-      if (!hashed[block]) {
-        fail("evictable block " + block + " has no hash");
-      }
-    }
+    int[] freeListings = listFreeBlocks();
     int numHashed = 0;
     for (int block = 0; block < numBlocks; block++) {
-      if (refCounts[block] != expected[block]) {
-        fail("block " + block + " has ref count " + refCounts[block] + " but " + expected[block] + " holders");
+      if (refCounts[block] != holdersPerBlock[block]) {
+        fail("block " + block + " has ref count " + refCounts[block] + " but " + holdersPerBlock[block] + " holders");
       }
       if (freeListings[block] != (refCounts[block] == 0 ? 1 : 0)) {
         fail("block " + block + " with ref count " + refCounts[block] + " is listed free " + freeListings[block] + " times");
@@ -316,6 +304,24 @@ public final class BlockManager {
     if (numHashed != hashToBlock.size()) {
       fail(hashToBlock.size() + " hash map entries for " + numHashed + " hashed blocks");
     }
+  }
+
+  /** How often each block appears in the free lists, checking each is in the right one. */
+  private int[] listFreeBlocks() {
+    int[] listings = new int[numBlocks];
+    for (int block : freeUnhashed) {
+      listings[block]++;
+      if (hashed[block]) {
+        fail("unhashed free block " + block + " has a hash");
+      }
+    }
+    for (int block : evictable) {
+      listings[block]++;
+      if (!hashed[block]) {
+        fail("evictable block " + block + " has no hash");
+      }
+    }
+    return listings;
   }
 
   private static void fail(String message) {

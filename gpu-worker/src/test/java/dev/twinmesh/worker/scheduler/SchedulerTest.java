@@ -222,6 +222,25 @@ class SchedulerTest {
   }
 
   @Test
+  void preemptionTakesTheLowestPriorityBeforeTheLatestArrival() {
+    Scheduler scheduler = scheduler(6, 4, 64, 4);
+    Sequence low = seq("low, early", 8, 12, 0);
+    Sequence high = seq("high, late", 8, 12, 5);
+    scheduler.add(low);
+    scheduler.add(high);
+    List<String> preempted = new ArrayList<>();
+    while (preempted.isEmpty()) {
+      preempted.addAll(step(scheduler).preempted());
+    }
+    assertEquals(List.of("low, early"), preempted);
+    while (scheduler.hasUnfinished()) {
+      step(scheduler);
+    }
+    assertEquals(12, low.numCompletionTokens());
+    assertEquals(12, high.numCompletionTokens());
+  }
+
+  @Test
   void aPreemptedSequenceWaitsAheadOfLaterArrivals() {
     Scheduler scheduler = scheduler(6, 4, 64, 4);
     Sequence first = seq("first", 8, 12);
