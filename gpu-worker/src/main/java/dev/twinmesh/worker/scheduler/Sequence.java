@@ -23,7 +23,7 @@ public final class Sequence {
   public enum FinishReason {
     STOP, LENGTH, ABORT, ERROR;
 
-    /** OpenAI's spelling: "stop", "length", "abort", "error". */
+    /** The lower-case name, as OpenAI ("stop", "length") and vLLM ("abort") report it. */
     public String openAiName() {
       return name().toLowerCase(java.util.Locale.ROOT);
     }
