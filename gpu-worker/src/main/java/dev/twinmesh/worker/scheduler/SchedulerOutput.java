@@ -76,6 +76,16 @@ public record SchedulerOutput(List<ScheduledSequence> scheduled, List<String> pr
       return startPosition + numNewTokens;
     }
 
+    /** Where the new tokens' keys and values go: {@code block * blockSize + offset}, one per new token. */
+    public int[] slotMapping(int blockSize) {
+      int[] slots = new int[numNewTokens];
+      for (int i = 0; i < numNewTokens; i++) {
+        int position = startPosition + i;
+        slots[i] = blockTable[position / blockSize] * blockSize + position % blockSize;
+      }
+      return slots;
+    }
+
     @Override
     public String toString() {
       return "Scheduled[" + requestId + " start=" + startPosition + " new=" + numNewTokens

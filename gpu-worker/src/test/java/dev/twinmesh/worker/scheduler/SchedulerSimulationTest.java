@@ -170,9 +170,9 @@ class SchedulerSimulationTest {
     List<ScheduledSequence> scheduled = output.scheduled();
     for (ScheduledSequence entry : scheduled) {
       long[] fingerprints = byId.get(entry.requestId()).fingerprints();
-      int[] table = entry.blockTable();
-      for (int p = entry.startPosition(); p < entry.contextLength(); p++) {
-        kv[slot(table, p)] = fingerprints[p];
+      int[] slots = entry.slotMapping(BLOCK_SIZE);
+      for (int i = 0; i < slots.length; i++) {
+        kv[slots[i]] = fingerprints[entry.startPosition() + i];
       }
     }
     int[] sampled = new int[scheduled.size()];

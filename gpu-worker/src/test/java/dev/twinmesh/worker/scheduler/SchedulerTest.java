@@ -68,6 +68,8 @@ class SchedulerTest {
     assertArrayEquals(a.promptTokenIds(), prefill.tokenIds());
     assertEquals(3, prefill.blockTable().length);
     assertTrue(prefill.samplesToken());
+    int[] table = prefill.blockTable();
+    assertEquals(table[2] * 4 + 1, prefill.slotMapping(4)[9], "position 9: block 2, offset 1");
 
     ScheduledSequence decode = step(scheduler).scheduled().get(0);
     assertEquals(10, decode.startPosition());
