@@ -213,9 +213,13 @@ public final class LlamaWeights implements AutoCloseable {
               .slice();
           long[] chunkShape = shape.getShape().clone();
           chunkShape[0] = count;
-          NDArray chunk = staging.create(slice, new Shape(chunkShape), DataType.FLOAT32)
-              .toType(type, false)
-              .toDevice(target.getDevice(), false);
+          NDArray staged = staging.create(slice, new Shape(chunkShape), DataType.FLOAT32);
+          NDArray chunk = staged.toType(type, false).toDevice(target.getDevice(), false);
+          if (chunk == staged) {
+            // A CPU tensor made from a buffer lives in that direct buffer, which counts against the
+            // JVM's direct-memory cap (the heap size by default); a clone lives in PyTorch's memory.
+            chunk = staged.duplicate();
+          }
           chunks.add(chunk);
         }
         NDArray whole = chunks.size() == 1 ? chunks.get(0) : NDArrays.concat(chunks, 0);
