@@ -191,7 +191,13 @@ public final class LlamaWeights implements AutoCloseable {
             + " but the config expects " + Arrays.toString(expected));
       }
       used.add(name);
-      return place(source.readFloat32(name), new Shape(expected));
+      FloatBuffer data = source.readFloat32(name).slice();
+      Shape shape = new Shape(expected);
+      if (data.remaining() != shape.size()) {
+        throw new CheckpointException(origin, "tensor " + name + " holds " + data.remaining()
+            + " values but its shape " + Arrays.toString(expected) + " needs " + shape.size());
+      }
+      return place(data, shape);
     }
 
     void skip(String name) {
