@@ -97,8 +97,11 @@ public final class LlamaModel implements AutoCloseable {
       NDArray slots = step.create(toLongs(batch.slotMapping()));                       // [N]
       NDArray[] contextSlots = new NDArray[sequences];                                 // each [context]
       NDArray[] masks = new NDArray[sequences];                                        // each [query, context] or none
+      int token = 0;
       for (int s = 0; s < sequences; s++) {
-        contextSlots[s] = step.create(batch.contextSlots(s, cache.blockSize()));
+        long[] context = batch.contextSlots(s, cache.blockSize());
+        token = checkSlots(batch, s, token, context, cache.numSlots());
+        contextSlots[s] = step.create(context);
         int query = batch.queryLengths()[s];
         masks[s] = query == 1 ? null : Attention.causalMask(step, batch.contextLengths()[s] - query, query);
       }
@@ -119,6 +122,26 @@ public final class LlamaModel implements AutoCloseable {
       NDArray last = hidden.get(step, new NDIndex("{}", step.create(batch.lastTokenRows()))); // [S, hidden]
       return keep(logits(last));
     }
+  }
+
+  /** The slot mapping must agree with the block tables, or keys would land where no query looks. */
+  private static int checkSlots(BatchInput batch, int s, int firstToken, long[] contextSlots, long numSlots) {
+    int token = firstToken;
+    for (int i = 0; i < batch.queryLengths()[s]; i++, token++) {
+      long slot = batch.slotMapping()[token];
+      if (slot < 0 || slot >= numSlots || slot != contextSlots[batch.positions()[token]]) {
+        throw new IllegalArgumentException("sequence " + s + ": token at position " + batch.positions()[token]
+            + " maps to slot " + slot + " but its block table gives slot " + contextSlots[batch.positions()[token]]
+            + " (cache has " + numSlots + " slots)");
+      }
+    }
+    for (long slot : contextSlots) {
+      if (slot < 0 || slot >= numSlots) {
+        throw new IllegalArgumentException("sequence " + s + ": block table reaches slot " + slot
+            + " beyond the cache's " + numSlots);
+      }
+    }
+    return token;
   }
 
   private NDArray runContiguous(int[] tokenIds, int startPosition, KvCache cache, boolean lastOnly) {

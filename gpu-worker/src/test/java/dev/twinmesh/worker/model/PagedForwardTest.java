@@ -3,6 +3,7 @@ package dev.twinmesh.worker.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
@@ -85,6 +86,20 @@ class PagedForwardTest {
       step(cache, List.of(decoding, prefilling), List.of(new int[] {44}, new int[] {45}));
       decoding.reference.close();
       prefilling.reference.close();
+    }
+  }
+
+  @Test
+  void aSlotMappingThatDisagreesWithTheBlockTableIsRefused() {
+    try (PagedKvCache cache = PagedKvCache.allocate(config, 4, BLOCK_SIZE, runtime.manager(), runtime.weightType())) {
+      // position 1 of block 2 is slot 9, not 10
+      BatchInput wrongSlot = new BatchInput(new int[] {5, 6}, new int[] {0, 1}, new int[] {8, 10}, new int[] {2},
+          new int[] {2}, new int[][] {{2}});
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.forward(wrongSlot, cache));
+      assertTrue(e.getMessage().contains("slot 10"), e.getMessage());
+      BatchInput outside = new BatchInput(new int[] {5}, new int[] {0}, new int[] {16}, new int[] {1},
+          new int[] {1}, new int[][] {{4}});
+      assertThrows(IllegalArgumentException.class, () -> model.forward(outside, cache));
     }
   }
 
