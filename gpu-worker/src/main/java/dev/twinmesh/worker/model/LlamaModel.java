@@ -68,6 +68,11 @@ public final class LlamaModel implements AutoCloseable {
     return KvCache.allocate(config, Math.min(capacity, rope.maxPositions()), manager, weights.dataType());
   }
 
+  /** A block cache shared by every sequence of {@link #forward(BatchInput, PagedKvCache)}. */
+  public PagedKvCache newPagedCache(int numBlocks, int blockSize) {
+    return PagedKvCache.allocate(config, numBlocks, blockSize, manager, weights.dataType());
+  }
+
   /**
    * Runs tokens at positions startPosition.. through every layer, appending their keys and values
    * to the cache, which must already hold positions [0, startPosition).

@@ -52,7 +52,7 @@ class PagedForwardTest {
 
   @Test
   void aBatchedPrefillThenBatchedDecodeMatchEachSequenceAlone() {
-    try (PagedKvCache cache = PagedKvCache.allocate(config, 32, BLOCK_SIZE, runtime.manager(), runtime.weightType())) {
+    try (PagedKvCache cache = model.newPagedCache(32, BLOCK_SIZE)) {
       List<Seq> seqs = List.of(new Seq(), new Seq(), new Seq());
       int[] lengths = {7, 13, 5};
       List<int[]> chunks = new ArrayList<>();
@@ -75,7 +75,7 @@ class PagedForwardTest {
 
   @Test
   void aPromptChunkedAcrossStepsBesideADecodingSequenceMatches() {
-    try (PagedKvCache cache = PagedKvCache.allocate(config, 32, BLOCK_SIZE, runtime.manager(), runtime.weightType())) {
+    try (PagedKvCache cache = model.newPagedCache(32, BLOCK_SIZE)) {
       Seq decoding = new Seq();
       Seq prefilling = new Seq();
       int[] prompt = LlamaModelTest.prompt(config, 200);
