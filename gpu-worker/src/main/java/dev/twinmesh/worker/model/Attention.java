@@ -51,6 +51,30 @@ public final class Attention {
   }
 
   /**
+   * One decode token per sequence over each sequence's own keys, padded to a common length: one
+   * batched product instead of one per sequence.
+   *
+   * @param q      [S, heads, headDim], already rotated
+   * @param keys   [S, L, kvHeads, headDim], L the longest context; padding rows are masked out
+   * @param values [S, L, kvHeads, headDim]
+   * @param mask   [S, L] additive: 0 for a sequence's positions, -inf for padding
+   * @return [S, heads*headDim]
+   */
+  public NDArray attendDecode(NDArray q, NDArray keys, NDArray values, NDArray mask) {
+    long s = q.getShape().get(0);
+    long l = keys.getShape().get(1);
+    long group = heads / kvHeads;
+    NDArray grouped = q.reshape(s, kvHeads, group, headDim);            // [S, kvHeads, group, headDim]
+    NDArray keysByHead = keys.transpose(0, 2, 3, 1);                   // [S, kvHeads, headDim, L]
+    NDArray valuesByHead = values.transpose(0, 2, 1, 3);               // [S, kvHeads, L, headDim]
+    // scores in fp32, padding masked: [S, kvHeads, group, L]
+    NDArray scores = grouped.matMul(keysByHead).toType(DataType.FLOAT32, false).mul(scale)
+        .add(mask.reshape(s, 1, 1, l));
+    NDArray probs = scores.softmax(-1).toType(q.getDataType(), false);
+    return probs.matMul(valuesByHead).reshape(s, (long) heads * headDim); // [S, heads*headDim]
+  }
+
+  /**
    * Causal mask for T new tokens at positions start..start+T-1 over keys 0..start+T-1: query i
    * sees every cached key and the new keys up to itself.
    */

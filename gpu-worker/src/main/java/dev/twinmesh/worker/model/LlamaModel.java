@@ -11,9 +11,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
 import dev.twinmesh.worker.checkpoint.TensorSource;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * The decoder of a Llama-family model. Over one sequence with a contiguous {@link KvCache}: a
@@ -97,36 +99,73 @@ public final class LlamaModel implements AutoCloseable {
    * @return fp32 logits [S, vocab] of each sequence's last new token; the caller closes them
    */
   public NDArray forward(BatchInput batch, PagedKvCache cache) {
+    long[][] contexts = new long[batch.numSequences()][];
+    int token = 0;
+    for (int s = 0; s < contexts.length; s++) {
+      contexts[s] = batch.contextSlots(s, cache.blockSize());
+      token = checkSlots(batch, s, token, contexts[s], cache.numSlots());
+    }
     try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
-      int sequences = batch.numSequences();
-      NDArray slots = step.create(toLongs(batch.slotMapping()));                       // [N]
-      NDArray[] contextSlots = new NDArray[sequences];                                 // each [context]
-      NDArray[] masks = new NDArray[sequences];                                        // each [query, context] or none
-      int token = 0;
-      for (int s = 0; s < sequences; s++) {
-        long[] context = batch.contextSlots(s, cache.blockSize());
-        token = checkSlots(batch, s, token, context, cache.numSlots());
-        contextSlots[s] = step.create(context);
-        int query = batch.queryLengths()[s];
-        masks[s] = query == 1 ? null : Attention.causalMask(step, batch.contextLengths()[s] - query, query);
-      }
-      AttentionStep paged = (layer, q, k, v) -> {
-        cache.write(layer, slots, k, v);
-        NDList perSequence = new NDList(sequences);
-        long offset = 0;
-        for (int s = 0; s < sequences; s++) {
-          long query = batch.queryLengths()[s];
-          NDArray sequenceQ = q.get(new NDIndex("{}:{}", offset, offset + query));   // [query, heads, headDim]
-          perSequence.add(attention.attend(sequenceQ, cache.keys(step, layer, contextSlots[s]),
-              cache.values(step, layer, contextSlots[s]), masks[s]));             // [query, heads*headDim]
-          offset += query;
-        }
-        return sequences == 1 ? perSequence.get(0) : NDArrays.concat(perSequence, 0);
-      };
-      NDArray hidden = decode(step, batch.tokenIds(), toLongs(batch.positions()), paged); // [N, hidden]
+      NDArray slots = step.create(toLongs(batch.slotMapping()));                          // [N]
+      boolean decodeOnly = batch.numTokens() == batch.numSequences();
+      AttentionStep attend = decodeOnly ? paddedDecode(step, cache, slots, contexts)
+          : perSequence(step, cache, slots, contexts, batch);
+      NDArray hidden = decode(step, batch.tokenIds(), toLongs(batch.positions()), attend);   // [N, hidden]
       NDArray last = hidden.get(step, new NDIndex("{}", step.create(batch.lastTokenRows()))); // [S, hidden]
       return keep(logits(last));
     }
+  }
+
+  /** Every sequence adds one token: its keys are gathered padded to the longest context, then one product. */
+  private AttentionStep paddedDecode(NDManager step, PagedKvCache cache, NDArray slots, long[][] contexts) {
+    int sequences = contexts.length;
+    int longest = Arrays.stream(contexts).mapToInt(c -> c.length).max().orElseThrow();
+    long[] padded = new long[sequences * longest];
+    float[] mask = new float[sequences * longest];
+    for (int s = 0; s < sequences; s++) {
+      for (int p = 0; p < longest; p++) {
+        boolean real = p < contexts[s].length;
+        // padding reads the sequence's first slot and is masked out
+        padded[s * longest + p] = contexts[s][real ? p : 0];
+        mask[s * longest + p] = real ? 0 : Float.NEGATIVE_INFINITY;
+      }
+    }
+    NDArray paddedSlots = step.create(padded);                                              // [S*L]
+    NDArray paddingMask = step.create(mask, new Shape(sequences, longest));                 // [S, L]
+    long kvHeads = config.numKeyValueHeads();
+    long headDim = config.headDim();
+    return (layer, q, k, v) -> {
+      cache.write(layer, slots, k, v);
+      NDArray keys = cache.keys(step, layer, paddedSlots).reshape(sequences, longest, kvHeads, headDim);
+      NDArray values = cache.values(step, layer, paddedSlots).reshape(sequences, longest, kvHeads, headDim);
+      return attention.attendDecode(q, keys, values, paddingMask);
+    };
+  }
+
+  /** Prompt chunks among the new tokens: each sequence attends on its own, under its causal mask. */
+  private AttentionStep perSequence(NDManager step, PagedKvCache cache, NDArray slots, long[][] contexts,
+                                    BatchInput batch) {
+    int sequences = contexts.length;
+    NDArray[] contextSlots = new NDArray[sequences];                                      // each [context]
+    NDArray[] masks = new NDArray[sequences];                                             // each [query, context] or none
+    for (int s = 0; s < sequences; s++) {
+      contextSlots[s] = step.create(contexts[s]);
+      int query = batch.queryLengths()[s];
+      masks[s] = query == 1 ? null : Attention.causalMask(step, contexts[s].length - query, query);
+    }
+    return (layer, q, k, v) -> {
+      cache.write(layer, slots, k, v);
+      NDList outputs = new NDList(sequences);
+      long offset = 0;
+      for (int s = 0; s < sequences; s++) {
+        long query = batch.queryLengths()[s];
+        NDArray sequenceQ = q.get(new NDIndex("{}:{}", offset, offset + query));           // [query, heads, headDim]
+        outputs.add(attention.attend(sequenceQ, cache.keys(step, layer, contextSlots[s]),
+            cache.values(step, layer, contextSlots[s]), masks[s]));                       // [query, heads*headDim]
+        offset += query;
+      }
+      return sequences == 1 ? outputs.get(0) : NDArrays.concat(outputs, 0);
+    };
   }
 
   /** The slot mapping must agree with the block tables, or keys would land where no query looks. */
