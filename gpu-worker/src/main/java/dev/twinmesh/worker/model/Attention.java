@@ -6,9 +6,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Grouped-query scaled dot-product attention of new tokens over one sequence's contiguous keys
- * and values. Query head h reads key/value head h / queriesPerKv, as Hugging Face's repeat_kv does.
- * Kept apart from the model so a paged, batched variant can replace it.
+ * Grouped-query scaled dot-product attention over keys and values a cache has gathered:
+ * {@link #attend} for the new tokens of one sequence (prompt, chunk or decode token),
+ * {@link #attendDecode} for one new token of each of several sequences. Query head h reads
+ * key/value head h / queriesPerKv, as Hugging Face's repeat_kv does. The caches only store and
+ * gather, so a fused attention kernel can replace this class alone.
  */
 public final class Attention {
 
