@@ -4,11 +4,15 @@ import dev.twinmesh.worker.checkpoint.Checkpoint;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
 import dev.twinmesh.worker.checkpoint.ModelConfigs;
 import dev.twinmesh.worker.checkpoint.RandomWeightsMarker;
-import dev.twinmesh.worker.engine.SimpleEngine;
+import dev.twinmesh.worker.engine.Engine;
 import dev.twinmesh.worker.model.DjlRuntime;
-import dev.twinmesh.worker.model.LlamaExecutor;
+import dev.twinmesh.worker.model.KvCacheBudget;
+import dev.twinmesh.worker.model.LlamaModelRunner;
 import dev.twinmesh.worker.model.LlamaModel;
 import dev.twinmesh.worker.metrics.WorkerMetrics;
+import dev.twinmesh.worker.scheduler.BlockManager;
+import dev.twinmesh.worker.scheduler.Scheduler;
+import dev.twinmesh.worker.scheduler.SchedulerConfig;
 import dev.twinmesh.worker.server.ServedModel;
 import dev.twinmesh.worker.server.TokenizerAdapter;
 import dev.twinmesh.worker.server.WorkerConfig;
@@ -34,36 +38,34 @@ public final class WorkerService {
   private final Vertx vertx;
   private final String deploymentId;
   private final WorkerVerticle verticle;
-  private final SimpleEngine engine;
-  private final LlamaExecutor executor;
+  private final Engine engine;
   private final DjlRuntime runtime;
 
-  private WorkerService(Vertx vertx, String deploymentId, WorkerVerticle verticle, SimpleEngine engine,
-                        LlamaExecutor executor, DjlRuntime runtime) {
+  private WorkerService(Vertx vertx, String deploymentId, WorkerVerticle verticle, Engine engine, DjlRuntime runtime) {
     this.vertx = vertx;
     this.deploymentId = deploymentId;
     this.verticle = verticle;
     this.engine = engine;
-    this.executor = executor;
     this.runtime = runtime;
   }
 
   public static Future<WorkerService> start(Vertx vertx, WorkerSettings settings) {
     return vertx.executeBlocking(() -> LoadedModel.load(settings), false)
         .compose(loaded -> {
-          AtomicReference<SimpleEngine> engineRef = new AtomicReference<>();
+          AtomicReference<Engine> engineRef = new AtomicReference<>();
           WorkerMetrics metrics = new WorkerMetrics(settings.servedModelName(), () -> engineRef.get().load());
-          SimpleEngine engine = new SimpleEngine(loaded.executor(), loaded.tokenizer(), loaded.eosTokenIds(),
-              settings.runtime().maxRunning(), settings.runtime().maxWaiting(), metrics);
+          WorkerSettings.Runtime rt = settings.runtime();
+          Engine engine = new Engine(loaded.runner(), loaded.scheduler(), loaded.tokenizer(), loaded.eosTokenIds(),
+              new Engine.Limits(rt.maxWaiting(), (long) rt.maxWaiting() * rt.maxModelLen()), metrics);
           engineRef.set(engine);
           WorkerVerticle verticle = new WorkerVerticle(
               new WorkerConfig(settings.host(), settings.port(), settings.workerId(), MAX_BODY_BYTES, settings.runtime().maxWaiting()),
               loaded.served(), loaded.tokenizer(), engine, metrics::scrape);
           return vertx.deployVerticle(verticle)
-              .map(id -> new WorkerService(vertx, id, verticle, engine, loaded.executor(), loaded.runtime()))
+              .map(id -> new WorkerService(vertx, id, verticle, engine, loaded.runtime()))
               .onFailure(e -> {
                 engine.close();
-                loaded.close();
+                loaded.runtime().close();
               });
         });
   }
@@ -83,12 +85,11 @@ public final class WorkerService {
       LOG.debug("worker verticle already undeployed: {}", e.toString());
     }
     engine.close();
-    executor.close();
     runtime.close();
   }
 
   /** Everything read from a checkpoint directory, ready to serve. */
-  record LoadedModel(ServedModel served, LlamaExecutor executor, TokenizerAdapter tokenizer,
+  record LoadedModel(ServedModel served, LlamaModelRunner runner, Scheduler scheduler, TokenizerAdapter tokenizer,
                      Set<Integer> eosTokenIds, DjlRuntime runtime) {
 
     static LoadedModel load(WorkerSettings settings) {
@@ -109,16 +110,27 @@ public final class WorkerService {
         if (random) {
           LOG.warn("{}: {}", settings.modelDir(), ServedModel.RANDOM_WEIGHTS_NOTE);
         }
-        return new LoadedModel(served, new LlamaExecutor(model), tokenizer, eos, runtime);
+        WorkerSettings.Runtime rt = settings.runtime();
+        long kvBytes = KvCacheBudget.bytes(rt.kvCacheBytes(), runtime.device());
+        int numBlocks = LlamaModelRunner.blocksFor(kvBytes, rt.blockSize(), config.numHiddenLayers(),
+            config.numKeyValueHeads(), config.headDim(), runtime.weightType().getNumOfBytes());
+        int blocksForOneRequest = (maxModelLen + rt.blockSize() - 1) / rt.blockSize();
+        if (numBlocks < blocksForOneRequest) {
+          throw new IllegalArgumentException("the KV cache (" + (kvBytes >> 20) + " MiB, " + numBlocks
+              + " blocks) cannot hold one request of --max-model-len " + maxModelLen + " tokens ("
+              + blocksForOneRequest + " blocks): raise --kv-cache-memory or lower --max-model-len");
+        }
+        LOG.info("KV cache: {} blocks of {} tokens ({} MiB, {} tokens)", numBlocks, rt.blockSize(), kvBytes >> 20,
+            (long) numBlocks * rt.blockSize());
+        Scheduler scheduler = new Scheduler(new SchedulerConfig(rt.maxBatchedTokens(), rt.maxRunning(), maxModelLen),
+            new BlockManager(numBlocks, rt.blockSize()));
+        return new LoadedModel(served, new LlamaModelRunner(model, numBlocks, rt.blockSize()), scheduler, tokenizer,
+            eos, runtime);
       } catch (RuntimeException e) {
         runtime.close();
         throw e;
       }
     }
 
-    void close() {
-      executor.close();
-      runtime.close();
-    }
   }
 }

@@ -52,7 +52,7 @@ class UpEndToEndTest {
 
   static LocalMesh.Settings settings() {
     return new LocalMesh.Settings(dataDir.resolve("mesh"), modelDir, "tiny", "twin", "127.0.0.1", 0, 0, 0, 0, 0,
-        new WorkerSettings.Runtime("cpu", 2, 2048, 8, 64), Set.of());
+        new WorkerSettings.Runtime("cpu", 1, 2048, 8, 64), Set.of());
   }
 
   @AfterAll

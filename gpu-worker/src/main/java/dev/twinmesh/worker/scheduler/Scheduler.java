@@ -222,18 +222,25 @@ public final class Scheduler {
   public BlockManager blockManager() { return blockManager; }
 
   private void checkCanEverFit(Sequence seq) {
-    int numPrompt = seq.numPromptTokens();
-    int total = numPrompt + seq.maxTokens();
+    requireFits(seq.numPromptTokens(), seq.maxTokens());
+  }
+
+  /**
+   * Refuses a request that could never run: over max_model_len, or more blocks than the whole pool.
+   * Reads only immutable settings, so any thread may call it (the HTTP layer does, before queueing).
+   */
+  public void requireFits(int numPrompt, int maxTokens) {
+    int total = numPrompt + maxTokens;
     if (total > config.maxModelLen()) {
       throw ApiException.contextTooLong("This model's maximum context length is " + config.maxModelLen()
           + " tokens. However, you requested " + total + " tokens (" + numPrompt + " in the prompt, "
-          + seq.maxTokens() + " for the completion). Please reduce the prompt or max_tokens.");
+          + maxTokens + " for the completion). Please reduce the prompt or max_tokens.");
     }
     // the last generated token is never fed back, so it needs no slot
     int numBlocksNeeded = blockManager.numBlocksFor(total - 1);
     if (numBlocksNeeded > blockManager.numBlocks()) {
       throw ApiException.contextTooLong("This request needs up to " + numBlocksNeeded + " KV-cache blocks ("
-          + numPrompt + " prompt tokens + " + seq.maxTokens() + " max_tokens, " + blockManager.blockSize()
+          + numPrompt + " prompt tokens + " + maxTokens + " max_tokens, " + blockManager.blockSize()
           + " tokens per block), but this worker's cache holds only " + blockManager.numBlocks()
           + " blocks. Please reduce the prompt or max_tokens.");
     }
