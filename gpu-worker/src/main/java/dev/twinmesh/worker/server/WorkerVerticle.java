@@ -63,6 +63,8 @@ public final class WorkerVerticle extends VerticleBase {
     router.post("/v1/chat/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.CHAT));
     router.post("/v1/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.COMPLETION));
     router.get("/v1/models").handler(this::handleModels);
+    router.post("/tokenize").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
+    router.post("/tokenize").handler(this::handleTokenize);
     router.get("/health").handler(this::handleHealth);
     router.get("/info").handler(this::handleInfo);
     router.get("/metrics").handler(ctx -> ctx.response()
@@ -131,6 +133,34 @@ public final class WorkerVerticle extends VerticleBase {
           + (asked == null ? "" : " and max_tokens asks for " + asked) + ": shorten the prompt or lower max_tokens");
     }
     return asked == null ? room : asked;
+  }
+
+  /**
+   * vLLM's {@code /tokenize}: the served model's token ids for a prompt, or for messages rendered with its
+   * chat template. The business pods count token budgets with it.
+   */
+  private void handleTokenize(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      body = null;
+    }
+    if (body == null || !(body.getValue("prompt") instanceof String || body.getValue("messages") instanceof JsonArray)) {
+      HttpErrors.send(ctx.response(), ApiException.invalidRequest("prompt", "send a string prompt or a messages array"));
+      return;
+    }
+    OpenAiRequest.Kind kind = body.containsKey("messages") ? OpenAiRequest.Kind.CHAT : OpenAiRequest.Kind.COMPLETION;
+    JsonObject request = body.copy().put("model", model.name());
+    vertx.executeBlocking(() -> encode(OpenAiRequests.parse(kind, request)), false)
+        .onSuccess(ids -> {
+          JsonArray tokens = new JsonArray();
+          for (int id : ids) {
+            tokens.add(id);
+          }
+          ctx.json(new JsonObject().put("count", ids.length).put("max_model_len", model.maxModelLen()).put("tokens", tokens));
+        })
+        .onFailure(e -> HttpErrors.send(ctx.response(), ApiException.from(e)));
   }
 
   private void handleModels(RoutingContext ctx) {
