@@ -5,6 +5,7 @@ import dev.twinmesh.worker.checkpoint.ModelConfig;
 import dev.twinmesh.worker.checkpoint.ModelConfigs;
 import dev.twinmesh.worker.checkpoint.RandomWeightsMarker;
 import dev.twinmesh.worker.engine.Engine;
+import dev.twinmesh.worker.engine.GenerationBackend;
 import dev.twinmesh.worker.model.DjlRuntime;
 import dev.twinmesh.worker.model.KvCacheBudget;
 import dev.twinmesh.worker.model.LlamaModelRunner;
@@ -15,10 +16,12 @@ import dev.twinmesh.worker.scheduler.Scheduler;
 import dev.twinmesh.worker.scheduler.SchedulerConfig;
 import dev.twinmesh.worker.server.ServedModel;
 import dev.twinmesh.worker.server.TokenizerAdapter;
+import dev.twinmesh.worker.server.ServingState;
 import dev.twinmesh.worker.server.WorkerConfig;
 import dev.twinmesh.worker.server.WorkerVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -38,36 +41,68 @@ public final class WorkerService {
   private final Vertx vertx;
   private final String deploymentId;
   private final WorkerVerticle verticle;
+  private final ServingState state;
   private final Engine engine;
   private final DjlRuntime runtime;
 
-  private WorkerService(Vertx vertx, String deploymentId, WorkerVerticle verticle, Engine engine, DjlRuntime runtime) {
+  private WorkerService(Vertx vertx, String deploymentId, WorkerVerticle verticle, ServingState state, Engine engine,
+                        DjlRuntime runtime) {
     this.vertx = vertx;
     this.deploymentId = deploymentId;
     this.verticle = verticle;
+    this.state = state;
     this.engine = engine;
     this.runtime = runtime;
   }
 
+  /**
+   * Listens at once (health answers 503 while loading), loads the checkpoint off the event loop, warms
+   * the engine up with one generation, then serves. The future completes when the worker is ready.
+   */
   public static Future<WorkerService> start(Vertx vertx, WorkerSettings settings) {
-    return vertx.executeBlocking(() -> LoadedModel.load(settings), false)
-        .compose(loaded -> {
-          AtomicReference<Engine> engineRef = new AtomicReference<>();
-          WorkerMetrics metrics = new WorkerMetrics(settings.servedModelName(), () -> engineRef.get().load());
-          WorkerSettings.Runtime rt = settings.runtime();
-          Engine engine = new Engine(loaded.runner(), loaded.scheduler(), loaded.tokenizer(), loaded.eosTokenIds(),
-              new Engine.Limits(rt.maxWaiting(), (long) rt.maxWaiting() * rt.maxModelLen()), metrics);
-          engineRef.set(engine);
-          WorkerVerticle verticle = new WorkerVerticle(
-              new WorkerConfig(settings.host(), settings.port(), settings.workerId(), MAX_BODY_BYTES, settings.runtime().maxWaiting()),
-              loaded.served(), loaded.tokenizer(), engine, metrics::scrape);
-          return vertx.deployVerticle(verticle)
-              .map(id -> new WorkerService(vertx, id, verticle, engine, loaded.runtime()))
-              .onFailure(e -> {
-                engine.close();
-                loaded.runtime().close();
-              });
-        });
+    ServingState state = new ServingState();
+    WorkerVerticle verticle = new WorkerVerticle(new WorkerConfig(settings.host(), settings.port(), settings.workerId(),
+        MAX_BODY_BYTES, settings.runtime().maxWaiting()), state);
+    return vertx.deployVerticle(verticle).compose(id -> vertx.executeBlocking(() -> {
+      try {
+        LoadedModel loaded = LoadedModel.load(settings);
+        AtomicReference<Engine> engineRef = new AtomicReference<>();
+        WorkerMetrics metrics = new WorkerMetrics(settings.servedModelName(), () -> engineRef.get().load());
+        WorkerSettings.Runtime rt = settings.runtime();
+        Engine engine = new Engine(loaded.runner(), loaded.scheduler(), loaded.tokenizer(), loaded.eosTokenIds(),
+            new Engine.Limits(rt.maxWaiting(), (long) rt.maxWaiting() * rt.maxModelLen()), metrics);
+        engineRef.set(engine);
+        WarmUp.run(engine, loaded.tokenizer().encodePrompt("twin-mesh warm-up"));
+        state.ready(new ServingState.Serving(loaded.served(), loaded.tokenizer(), engine, metrics::scrape));
+        return new WorkerService(vertx, id, verticle, state, engine, loaded.runtime());
+      } catch (RuntimeException e) {
+        state.failed(e.getMessage());
+        vertx.undeploy(id);
+        throw e;
+      }
+    }, false));
+  }
+
+  /**
+   * Graceful drain: health turns 503 and new generations are refused, while running and queued ones
+   * finish, for at most {@code timeout}. Then {@link #close()}.
+   */
+  public void drain(Duration timeout) {
+    state.drain();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      GenerationBackend.EngineLoad load = engine.load();
+      if (load.running() == 0 && load.waiting() == 0) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    LOG.warn("drain timed out after {}; stopping with requests still running", timeout);
   }
 
   public int port() {
