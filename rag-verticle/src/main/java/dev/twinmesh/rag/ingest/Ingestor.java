@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Ingestor {
   private static final Logger LOG = LoggerFactory.getLogger(Ingestor.class);
+  /** Chunks embedded and upserted together: one model call and one commit per collection for many documents. */
+  private static final int BATCH_CHUNKS = 32;
 
   private final Embedder embedder;
   private final VectorStore store;
@@ -59,48 +61,91 @@ public final class Ingestor {
 
   private IngestSummary ingest(SourceReader.Read read, IngestProgress progress) {
     long started = System.currentTimeMillis();
-    List<IngestSummary.Skipped> skipped = new ArrayList<>(read.skipped());
-    Map<String, Integer> perCollection = new LinkedHashMap<>();
-    int documents = 0;
-    int chunks = 0;
     List<SourceDocument> all = read.documents();
-    for (int i = 0; i < all.size(); i++) {
-      SourceDocument doc = all.get(i);
-      int stored = ingestOne(doc, skipped);
-      if (stored > 0) {
-        documents++;
-        chunks += stored;
-        perCollection.merge(doc.type().collection(), stored, Integer::sum);
+    Batch batch = new Batch(new ArrayList<>(read.skipped()), progress, all.size());
+    for (SourceDocument doc : all) {
+      String text = TextCleaner.clean(doc.text(), doc.format());
+      if (text.isBlank()) {
+        batch.skipped.add(new IngestSummary.Skipped(doc.source(), "empty after cleaning"));
+        batch.reportDone(doc, 0);
+        continue;
       }
-      progress.documentDone(i + 1, all.size(), doc.source(), stored);
+      batch.add(doc, chunker.chunk(text));
+      if (batch.pendingChunks() >= BATCH_CHUNKS) {
+        flush(batch);
+      }
     }
-    IngestSummary summary = new IngestSummary(read.files(), documents, chunks, perCollection, skipped,
-        System.currentTimeMillis() - started);
-    LOG.info("ingested {} documents from {} files into {} chunks {}, skipped {}, in {} ms", documents, read.files(),
-        chunks, perCollection, skipped.size(), summary.tookMs());
+    flush(batch);
+    IngestSummary summary = new IngestSummary(read.files(), batch.documents, batch.chunks, batch.perCollection,
+        batch.skipped, System.currentTimeMillis() - started);
+    LOG.info("ingested {} documents from {} files into {} chunks {}, skipped {}, in {} ms", batch.documents,
+        read.files(), batch.chunks, batch.perCollection, batch.skipped.size(), summary.tookMs());
     return summary;
   }
 
-  private int ingestOne(SourceDocument doc, List<IngestSummary.Skipped> skipped) {
-    String text = TextCleaner.clean(doc.text(), doc.format());
-    if (text.isBlank()) {
-      skipped.add(new IngestSummary.Skipped(doc.source(), "empty after cleaning"));
-      return 0;
+  /** Embeds the pending chunks in one go and upserts them, one call per collection. */
+  private void flush(Batch batch) {
+    if (batch.pending.isEmpty()) {
+      return;
     }
-    List<String> pieces = chunker.chunk(text);
-    List<float[]> vectors = embedder.embed(pieces);
-    Author author = doc.author();
-    List<VectorPoint> points = new ArrayList<>(pieces.size());
-    for (int c = 0; c < pieces.size(); c++) {
-      String content = pieces.get(c);
-      ChunkPayload payload = new ChunkPayload(author.id(), author.name(), doc.type().collection(), doc.source(),
-          content, c, PointIds.sha256Hex(content));
-      points.add(new VectorPoint(PointIds.pointId(author.id(), content), vectors.get(c), payload));
+    List<String> texts = batch.pending.stream().flatMap(p -> p.chunks().stream()).toList();
+    List<float[]> vectors = embedder.embed(texts);
+    Map<String, List<VectorPoint>> byCollection = new LinkedHashMap<>();
+    int v = 0;
+    for (Pending p : batch.pending) {
+      Author author = p.doc().author();
+      String collection = p.doc().type().collection();
+      for (int c = 0; c < p.chunks().size(); c++) {
+        String content = p.chunks().get(c);
+        ChunkPayload payload = new ChunkPayload(author.id(), author.name(), collection, p.doc().source(),
+            content, c, PointIds.sha256Hex(content));
+        byCollection.computeIfAbsent(collection, k -> new ArrayList<>())
+            .add(new VectorPoint(PointIds.pointId(author.id(), content), vectors.get(v++), payload));
+      }
     }
-    String collection = doc.type().collection();
-    store.ensureCollection(collection, embedder.dimension(), Distance.COSINE);
-    store.upsert(collection, points);
-    authors.register(author);
-    return points.size();
+    byCollection.forEach((collection, points) -> {
+      store.ensureCollection(collection, embedder.dimension(), Distance.COSINE);
+      store.upsert(collection, points);
+    });
+    for (Pending p : batch.pending) {
+      authors.register(p.doc().author());
+      batch.documents++;
+      batch.chunks += p.chunks().size();
+      batch.perCollection.merge(p.doc().type().collection(), p.chunks().size(), Integer::sum);
+      batch.reportDone(p.doc(), p.chunks().size());
+    }
+    batch.pending.clear();
+  }
+
+  private record Pending(SourceDocument doc, List<String> chunks) {}
+
+  /** Chunks waiting to be embedded together, and the running totals of the summary. */
+  private static final class Batch {
+    final List<Pending> pending = new ArrayList<>();
+    final List<IngestSummary.Skipped> skipped;
+    final Map<String, Integer> perCollection = new LinkedHashMap<>();
+    final IngestProgress progress;
+    final int total;
+    int done;
+    int documents;
+    int chunks;
+
+    Batch(List<IngestSummary.Skipped> skipped, IngestProgress progress, int total) {
+      this.skipped = skipped;
+      this.progress = progress;
+      this.total = total;
+    }
+
+    void add(SourceDocument doc, List<String> docChunks) {
+      pending.add(new Pending(doc, docChunks));
+    }
+
+    int pendingChunks() {
+      return pending.stream().mapToInt(p -> p.chunks().size()).sum();
+    }
+
+    void reportDone(SourceDocument doc, int stored) {
+      progress.documentDone(++done, total, doc.source(), stored);
+    }
   }
 }

@@ -32,7 +32,8 @@ public final class SourceReader {
   private static final Set<String> CODE_EXTENSIONS = Set.of("java", "kt", "kts", "scala", "groovy", "py", "js", "mjs",
       "ts", "tsx", "jsx", "go", "rs", "c", "h", "cc", "cpp", "hpp", "cs", "rb", "php", "swift", "sh", "bash", "sql",
       "md", "markdown", "txt", "rst", "yaml", "yml", "toml", "json", "xml", "gradle", "properties", "html", "css",
-      "ipynb", "r", "jl", "lua", "ex", "exs", "hs", "ml", "clj", "dockerfile", "mk", "cfg", "ini");
+      "ipynb", "r", "jl", "lua", "ex", "exs", "hs", "ml", "clj", "dockerfile", "mk", "cfg", "ini", "cbl", "cob", "cpy",
+      "f", "f90", "for", "pl", "pm", "m", "mm", "dart", "vue", "svelte", "zig", "nim", "erl", "proto", "graphql", "tf");
   private static final Set<String> CODE_NAMES = Set.of("Dockerfile", "Makefile", "README", "LICENSE", "Jenkinsfile");
   private static final Set<String> SKIPPED_DIRS = Set.of(".git", ".hg", ".svn", "node_modules", "target", "build",
       "dist", "out", ".idea", ".vscode", "__pycache__", ".venv", "venv", ".gradle", ".mvn", "vendor");

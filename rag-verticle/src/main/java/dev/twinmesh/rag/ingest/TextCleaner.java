@@ -27,6 +27,7 @@ public final class TextCleaner {
   private static final Pattern CONTROL = Pattern.compile("[\\p{Cc}&&[^\\n\\t]]|[\\p{Cf}\\p{Co}\\p{Cs}]");
   private static final Pattern SPACES = Pattern.compile("[ \\t\\u00a0]+");
   private static final Pattern BLANK_LINES = Pattern.compile("\\n\\s*\\n(\\s*\\n)+");
+  private static final Pattern LEADING = Pattern.compile("(?m)^[ \\t]+");
   private static final Pattern TRAILING = Pattern.compile("(?m)[ \\t]+$");
 
   private TextCleaner() {}
@@ -38,7 +39,7 @@ public final class TextCleaner {
     String out = Normalizer.normalize(text.replace("\r\n", "\n").replace('\r', '\n'), Normalizer.Form.NFKC);
     out = switch (format) {
       case HTML -> collapse(stripHtml(out));
-      case MARKDOWN -> collapse(stripMarkdown(out));
+      case MARKDOWN -> stripMarkdown(out);
       case PLAIN -> collapse(out);
       case CODE -> out;
     };
@@ -79,11 +80,12 @@ public final class TextCleaner {
     out = MD_QUOTE.matcher(out).replaceAll("");
     out = MD_EMPHASIS.matcher(out).replaceAll("$2");
     out = HTML_TAG.matcher(out).replaceAll(" ");
-    return decodeEntities(out);
+    return collapse(decodeEntities(out));
   }
 
+  /** Prose only: runs of spaces become one, and lines lose their indentation. */
   private static String collapse(String text) {
-    return SPACES.matcher(text).replaceAll(" ");
+    return LEADING.matcher(SPACES.matcher(text).replaceAll(" ")).replaceAll("");
   }
 
   private static String decodeEntities(String text) {
