@@ -39,7 +39,8 @@ public final class PromptBuilder {
                               RetrievedContext context, long tookMs) {
     Map<String, String> variables = new LinkedHashMap<>();
     variables.put("question", question == null ? "" : question);
-    String who = author != null && !author.isBlank() ? author : context.author();
+    // The directory's display name for the author retrieval resolved beats the raw id the request carried.
+    String who = context.author() != null ? context.author() : author;
     variables.put("author", who == null || who.isBlank() ? DEFAULT_AUTHOR : who);
     PromptTemplate template = templates.instruction();
     String system = null;

@@ -27,9 +27,12 @@ public final class RagServices implements AutoCloseable {
   private final RagRetriever retriever;
   private final Ingestor ingestor;
   private final PromptBuilder prompts;
+  private final boolean ownsEmbedderAndStore;
 
-  private RagServices(Vertx vertx, RagConfig config, Embedder embedder, VectorStore store, TokenCounter promptTokens) {
+  private RagServices(Vertx vertx, RagConfig config, Embedder embedder, VectorStore store, TokenCounter promptTokens,
+                      boolean ownsEmbedderAndStore) {
     this.config = config;
+    this.ownsEmbedderAndStore = ownsEmbedderAndStore;
     this.embedder = embedder;
     this.store = store;
     this.authors = AuthorDirectory.open(config.dataDir() == null ? null : config.dataDir().resolve("authors.json"));
@@ -53,17 +56,17 @@ public final class RagServices implements AutoCloseable {
   public static RagServices open(Vertx vertx, RagConfig config, TokenCounter promptTokens) {
     Embedder embedder = BgeSmallEmbedder.load();
     try {
-      return new RagServices(vertx, config, embedder, openStore(config), promptTokens);
+      return new RagServices(vertx, config, embedder, openStore(config), promptTokens, true);
     } catch (RuntimeException e) {
       embedder.close();
       throw e;
     }
   }
 
-  /** With an embedder and a store made elsewhere (tests, or a store shared with other code). */
+  /** With an embedder and a store made elsewhere (tests, or shared with other code): closing leaves them open. */
   public static RagServices open(Vertx vertx, RagConfig config, Embedder embedder, VectorStore store,
                                  TokenCounter promptTokens) {
-    return new RagServices(vertx, config, embedder, store, promptTokens);
+    return new RagServices(vertx, config, embedder, store, promptTokens, false);
   }
 
   /** The store {@code config} names: Lucene in {@code dataDir/vectors}, or Qdrant at {@code qdrantUrl}. */
@@ -113,7 +116,9 @@ public final class RagServices implements AutoCloseable {
     if (chat != null) {
       chat.close();
     }
-    store.close();
-    embedder.close();
+    if (ownsEmbedderAndStore) {
+      store.close();
+      embedder.close();
+    }
   }
 }
