@@ -24,6 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -38,6 +40,8 @@ public final class QdrantVectorStore implements VectorStore {
   private final QdrantClient client;
   private final String where;
   private final Duration timeout;
+  /** Collections known to exist: a search need not ask again. Only this store's deletes remove entries. */
+  private final Set<String> known = ConcurrentHashMap.newKeySet();
 
   /**
    * @param url     the gRPC endpoint, e.g. {@code http://localhost:6334} ({@code https} for TLS)
@@ -77,7 +81,14 @@ public final class QdrantVectorStore implements VectorStore {
 
   @Override
   public boolean collectionExists(String collection) {
-    return await(client.collectionExistsAsync(collection), "look up collection " + collection);
+    if (known.contains(collection)) {
+      return true;
+    }
+    boolean exists = await(client.collectionExistsAsync(collection), "look up collection " + collection);
+    if (exists) {
+      known.add(collection);
+    }
+    return exists;
   }
 
   @Override
@@ -132,6 +143,7 @@ public final class QdrantVectorStore implements VectorStore {
   @Override
   public void deleteCollection(String collection) {
     if (collectionExists(collection)) {
+      known.remove(collection);
       await(client.deleteCollectionAsync(collection), "delete collection " + collection);
     }
   }
