@@ -67,8 +67,9 @@ public final class RagVerticle extends VerticleBase {
           LOG.warn("trace {}: retrieval failed, answering without context: {}", request.traceId(), e.getMessage());
           return Future.succeededFuture(RetrievedContext.EMPTY);
         })
-        .map(found -> prompts.build(conversation, question, request.author(), found,
-            System.currentTimeMillis() - started))
+        // Counting and cutting tokens of a long prompt is CPU work: off the event loop.
+        .compose(found -> vertx.executeBlocking(() -> prompts.build(conversation, question, request.author(), found,
+            System.currentTimeMillis() - started), false))
         .onSuccess(reply -> message.reply(Json.toJsonObject(reply)))
         .onFailure(e -> {
           LOG.error("trace {}: cannot build the prompt", request.traceId(), e);

@@ -34,10 +34,17 @@ public final class TokenBudget {
     return text.substring(0, cut).stripTrailing();
   }
 
-  /** Binary search over prefix lengths: token counts grow with the prefix. */
+  /**
+   * Binary search over prefix lengths (token counts grow with the prefix), after a doubling search for an
+   * upper bound, so that a megabyte of question costs a few tokenizations of a few kilobytes, not of the whole.
+   */
   private int longestFittingPrefix(String text, int maxTokens) {
     int low = 0;
-    int high = text.length();
+    int high = Math.min(text.length(), Math.max(64, maxTokens * 8));
+    while (high < text.length() && counter.count(text.substring(0, high)) <= maxTokens) {
+      low = high;
+      high = (int) Math.min(text.length(), high * 2L);
+    }
     while (low < high) {
       int mid = (low + high + 1) >>> 1;
       if (counter.count(text.substring(0, mid)) <= maxTokens) {
