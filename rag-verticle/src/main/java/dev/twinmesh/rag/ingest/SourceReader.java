@@ -180,7 +180,7 @@ public final class SourceReader {
     int index = 0;
     for (JsonNode item : items) {
       String where = file + "#" + index++;
-      String text = firstText(item, TEXT_KEYS);
+      String text = item.isTextual() ? item.asText() : firstText(item, TEXT_KEYS);
       if (text == null) {
         read.skipped().add(new IngestSummary.Skipped(where, "no content, text or body field"));
         continue;
@@ -195,8 +195,8 @@ public final class SourceReader {
   }
 
   private static String firstText(JsonNode item, List<String> keys) {
-    if (item.isTextual()) {
-      return keys == TEXT_KEYS ? item.asText() : null;
+    if (!item.isObject()) {
+      return null;
     }
     for (String key : keys) {
       JsonNode value = item.get(key);
