@@ -73,6 +73,7 @@ public final class QdrantVectorStore implements VectorStore {
               : io.qdrant.client.grpc.Collections.Distance.Dot)
           .build();
       await(client.createCollectionAsync(collection, params), "create collection " + collection);
+      known.add(collection);
     }
     // Idempotent on the server: an existing index with the same schema is left as it is.
     await(client.createPayloadIndexAsync(collection, ChunkPayload.AUTHOR_ID, PayloadSchemaType.Keyword,

@@ -29,11 +29,21 @@ abstract class VectorStoreContractTest {
     store.ensureCollection(collection, DIM, Distance.COSINE);
   }
 
+  /** Called after the store is closed, for implementations that started a server. */
+  void afterStoreClosed() {}
+
   @AfterEach
   void tearDown() {
-    if (store != null) {
-      store.deleteCollection(collection);
-      store.close();
+    try {
+      if (store != null) {
+        try {
+          store.deleteCollection(collection);
+        } finally {
+          store.close();
+        }
+      }
+    } finally {
+      afterStoreClosed();
     }
   }
 
