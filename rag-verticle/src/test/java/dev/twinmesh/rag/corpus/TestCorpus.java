@@ -45,7 +45,15 @@ public final class TestCorpus {
           "PriorityScheduler.java"),
       new Question("Who handed out pieces of wire to admirals to explain a nanosecond?", null, "nanosecond.md"),
       new Question("In the voice of Margaret Hamilton, what happened when the P01 program was selected in flight?", null,
-          "software-engineering.md"));
+          "software-engineering.md"),
+      // Paraphrases that share few words with the text that answers them.
+      new Question("Why did the satellite messages seem slow to the navy's senior officers?", "grace", "nanosecond.md"),
+      new Question("What would you say to someone who resists change because of tradition?", "grace", "leadership.html"),
+      new Question("How can chemistry explain the patterns on animal coats?", null, "morphogenesis.txt"),
+      new Question("What happened when the guidance computer had too much work during the moon descent?", null,
+          "1202-alarm.txt"),
+      new Question("Is a computer limited to numbers, or could it work with art too?", "ada", "machine-music.md"),
+      new Question("How do you decide whether a machine is intelligent?", null, "imitation-game.html"));
 
   /** Documents the ingestor stores from {@link #write}: 7 + 6 + 6 + 3. */
   public static final int DOCUMENTS = 22;
