@@ -66,12 +66,18 @@ public final class QdrantVectorStore implements VectorStore {
 
   @Override
   public void ensureCollection(String collection, int dimension, Distance distance) {
-    if (!collectionExists(collection)) {
-      VectorParams params = VectorParams.newBuilder()
-          .setSize(dimension)
-          .setDistance(distance == Distance.COSINE ? io.qdrant.client.grpc.Collections.Distance.Cosine
-              : io.qdrant.client.grpc.Collections.Distance.Dot)
-          .build();
+    io.qdrant.client.grpc.Collections.Distance qdrantDistance = distance == Distance.COSINE
+        ? io.qdrant.client.grpc.Collections.Distance.Cosine
+        : io.qdrant.client.grpc.Collections.Distance.Dot;
+    if (collectionExists(collection)) {
+      VectorParams existing = await(client.getCollectionInfoAsync(collection), "describe collection " + collection)
+          .getConfig().getParams().getVectorsConfig().getParams();
+      if (existing.getSize() != dimension || existing.getDistance() != qdrantDistance) {
+        throw new VectorStoreException("collection " + collection + " exists with " + existing.getSize() + " dims and "
+            + existing.getDistance() + ", not " + dimension + " and " + qdrantDistance);
+      }
+    } else {
+      VectorParams params = VectorParams.newBuilder().setSize(dimension).setDistance(qdrantDistance).build();
       await(client.createCollectionAsync(collection, params), "create collection " + collection);
       known.add(collection);
     }

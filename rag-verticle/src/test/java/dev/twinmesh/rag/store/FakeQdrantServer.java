@@ -5,16 +5,21 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.qdrant.client.grpc.Collections.CollectionConfig;
 import io.qdrant.client.grpc.Collections.CollectionExists;
 import io.qdrant.client.grpc.Collections.CollectionExistsRequest;
 import io.qdrant.client.grpc.Collections.CollectionExistsResponse;
+import io.qdrant.client.grpc.Collections.CollectionInfo;
 import io.qdrant.client.grpc.Collections.CollectionOperationResponse;
+import io.qdrant.client.grpc.Collections.CollectionParams;
 import io.qdrant.client.grpc.Collections.CreateCollection;
 import io.qdrant.client.grpc.Collections.DeleteCollection;
+import io.qdrant.client.grpc.Collections.GetCollectionInfoRequest;
+import io.qdrant.client.grpc.Collections.GetCollectionInfoResponse;
 import io.qdrant.client.grpc.Collections.VectorParams;
+import io.qdrant.client.grpc.Collections.VectorsConfig;
 import io.qdrant.client.grpc.CollectionsGrpc;
 import io.qdrant.client.grpc.Common.Condition;
-import io.qdrant.client.grpc.Common.PointId;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.CountPoints;
 import io.qdrant.client.grpc.Points.CountResponse;
@@ -75,6 +80,16 @@ final class FakeQdrantServer implements CollectionsGrpc.AsyncService, PointsGrpc
     calls.add("exists " + request.getCollectionName());
     reply(out, CollectionExistsResponse.newBuilder()
         .setResult(CollectionExists.newBuilder().setExists(collections.containsKey(request.getCollectionName()))).build());
+  }
+
+  @Override
+  public void get(GetCollectionInfoRequest request, StreamObserver<GetCollectionInfoResponse> out) {
+    Collection c = existing(request.getCollectionName(), out);
+    if (c != null) {
+      reply(out, GetCollectionInfoResponse.newBuilder().setResult(CollectionInfo.newBuilder().setConfig(
+          CollectionConfig.newBuilder().setParams(CollectionParams.newBuilder().setVectorsConfig(
+              VectorsConfig.newBuilder().setParams(c.params()))))).build());
+    }
   }
 
   @Override
@@ -202,10 +217,5 @@ final class FakeQdrantServer implements CollectionsGrpc.AsyncService, PointsGrpc
   private static <T> void reply(StreamObserver<T> out, T value) {
     out.onNext(value);
     out.onCompleted();
-  }
-
-  @SuppressWarnings("unused")
-  private static String id(PointId id) {
-    return id.getUuid();
   }
 }

@@ -28,11 +28,6 @@ class LuceneVectorStoreTest extends VectorStoreContractTest {
   }
 
   @Test
-  void aCollectionCannotChangeItsDimension() {
-    assertThrows(VectorStoreException.class, () -> store.ensureCollection(collection, DIM + 1, Distance.COSINE));
-  }
-
-  @Test
   void aVectorOfTheWrongSizeIsRefused() {
     assertThrows(VectorStoreException.class, () -> store.upsert(collection, List.of(point("ada", 1, 0))));
   }

@@ -3,6 +3,7 @@ package dev.twinmesh.rag.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -53,6 +54,11 @@ abstract class VectorStoreContractTest {
     store.ensureCollection(collection, DIM, Distance.COSINE);
     assertTrue(store.collectionExists(collection));
     assertEquals(1, store.count(collection));
+  }
+
+  @Test
+  void aCollectionCannotChangeItsDimension() {
+    assertThrows(VectorStoreException.class, () -> store.ensureCollection(collection, DIM + 1, Distance.COSINE));
   }
 
   @Test
