@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twinmesh.common.TraceRecord;
+import dev.twinmesh.rag.embed.SharedEmbedder;
 import dev.twinmesh.rag.ingest.DocumentType;
 import dev.twinmesh.rag.ingest.IngestProgress;
 import dev.twinmesh.rag.ingest.IngestSummary;
 import dev.twinmesh.rag.ingest.SourceDocument;
 import dev.twinmesh.rag.ingest.TextFormat;
+import dev.twinmesh.rag.store.VectorStore;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +52,10 @@ class RagServicesTest {
     }
     assertTrue(Files.isDirectory(dataDir.resolve("vectors/articles")));
     assertTrue(Files.exists(dataDir.resolve("authors.json")));
-    try (RagServices again = RagServices.open(vertx, config, TokenCounter.approximate())) {
+    // The restart reopens the store from the config alone; the model is borrowed to save a second load.
+    VectorStore reopened = RagServices.openStore(config);
+    try (reopened; RagServices again = RagServices.open(vertx, config, SharedEmbedder.get(), reopened,
+        TokenCounter.approximate())) {
       RetrievedContext context = again.retriever().retrieve("As Ada Lovelace: what does the mill do?", null)
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       assertEquals(firstIds, ids(context));
