@@ -94,8 +94,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/v1/models").handler(this::handleModels);
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
     router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
-    router.route().last().handler(ctx -> HttpErrors.send(ctx.response(), ApiException.notFound("no route " + ctx.request().path())));
-    router.route().failureHandler(this::handleFailure);
+    HttpErrors.installOn(router, config.maxBodyBytes());
     return router;
   }
 
@@ -196,17 +195,6 @@ public final class GatewayVerticle extends VerticleBase {
         .onFailure(e -> HttpErrors.send(ctx.response(), ApiException.unavailable("no worker answered: " + e.getMessage(), 5)));
   }
 
-  private void handleFailure(RoutingContext ctx) {
-    ApiException error = switch (ctx.statusCode()) {
-      case 413 -> ApiException.tooLarge("request body is larger than " + config.maxBodyBytes() + " bytes");
-      case 400 -> ApiException.invalidRequest(null, "malformed request");
-      default -> ApiException.from(ctx.failure());
-    };
-    if (error.status() >= 500) {
-      LOG.error("unhandled failure on {}", ctx.request().path(), ctx.failure());
-    }
-    HttpErrors.send(ctx.response(), error);
-  }
 
   @Override
   public Future<?> stop() {

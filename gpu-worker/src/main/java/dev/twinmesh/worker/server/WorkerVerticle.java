@@ -64,8 +64,7 @@ public final class WorkerVerticle extends VerticleBase {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
         .end(state.serving().metrics().get()));
-    router.route().last().handler(ctx -> HttpErrors.send(ctx.response(), ApiException.notFound("no route " + ctx.request().path())));
-    router.route().failureHandler(this::handleFailure);
+    HttpErrors.installOn(router, config.maxBodyBytes());
     return router;
   }
 
@@ -228,17 +227,6 @@ public final class WorkerVerticle extends VerticleBase {
     return json;
   }
 
-  private void handleFailure(RoutingContext ctx) {
-    ApiException error = switch (ctx.statusCode()) {
-      case 413 -> ApiException.tooLarge("request body is larger than " + config.maxBodyBytes() + " bytes");
-      case 400 -> ApiException.invalidRequest(null, "malformed request");
-      default -> ApiException.from(ctx.failure());
-    };
-    if (error.status() >= 500) {
-      LOG.error("unhandled failure on {}", ctx.request().path(), ctx.failure());
-    }
-    HttpErrors.send(ctx.response(), error);
-  }
 
   @Override
   public Future<?> stop() {
