@@ -159,6 +159,7 @@ final class EngineFixture implements AutoCloseable {
     volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
     final CompletableFuture<Void> enteredGate = new CompletableFuture<>();
     volatile boolean failNext;
+    volatile boolean nanNext;
     final AtomicLong steps = new AtomicLong();
     volatile int maxTokensInStep;
     volatile boolean sawChunkedPrefill;
@@ -180,7 +181,16 @@ final class EngineFixture implements AutoCloseable {
         failNext = false;
         throw new IllegalStateException("injected forward failure");
       }
-      return delegate.execute(step);
+      float[][] logits = delegate.execute(step);
+      if (nanNext) {
+        nanNext = false;
+        for (float[] row : logits) {
+          if (row != null) {
+            java.util.Arrays.fill(row, Float.NaN); // what an fp16 overflow on a GPU looks like
+          }
+        }
+      }
+      return logits;
     }
 
     @Override

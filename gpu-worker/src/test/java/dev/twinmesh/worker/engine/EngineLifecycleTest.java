@@ -100,6 +100,23 @@ class EngineLifecycleTest {
     EngineFixture.awaitPoolFull(built);
   }
 
+  @Test
+  void nanLogitsFailTheirRequestsAndTheEngineKeepsServing() throws Exception {
+    Built built = fixture.engine(64, 4, 64, 4);
+    Collector a = new Collector();
+    built.engine().submit(fixture.request(fixture.prompt(39, 12), EngineFixture.greedy(50)), a);
+    awaitTokens(a, 2);
+    built.runner().nanNext = true;
+
+    GenerationEvent end = a.end.get(EngineFixture.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    assertTrue(end instanceof GenerationEvent.Failed, "failed: " + end);
+    EngineFixture.awaitPoolFull(built);
+    Collector after = new Collector();
+    built.engine().submit(fixture.request(fixture.prompt(40, 8), EngineFixture.greedy(4)), after);
+    assertEquals(4, Result.of(after).completionTokens(), "the engine keeps serving after a failed step");
+    EngineFixture.awaitPoolFull(built);
+  }
+
   static void awaitTokens(Collector c, int count) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(EngineFixture.TIMEOUT_SECONDS);
     while (c.tokens().size() < count && System.nanoTime() < deadline) {
