@@ -71,6 +71,11 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     if (stopping) {
       throw ApiException.unavailable("the worker is shutting down", 5);
     }
+    if (request.promptTokenIds().length == 0 || request.maxTokens() < 1) {
+      // refused here: on the engine thread it would be lost, holding its queue slot for good
+      throw ApiException.invalidRequest(request.promptTokenIds().length == 0 ? "prompt" : "max_tokens",
+          "a request needs at least one prompt token and max_tokens of at least 1");
+    }
     scheduler.requireFits(request.promptTokenIds().length, request.maxTokens());
     int tokens = request.promptTokenIds().length;
     if (queuedRequests.get() >= limits.maxWaitingRequests()

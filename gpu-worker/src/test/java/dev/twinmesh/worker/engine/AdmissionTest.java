@@ -86,6 +86,21 @@ class AdmissionTest {
     EngineFixture.awaitPoolFull(built);
   }
 
+  @Test
+  void aMalformedRequestIsRefusedAtSubmitAndHoldsNoQueueSlot() throws Exception {
+    Built built = fixture.engine(64, 4, 64, 4, new Engine.Limits(1, 1_000));
+    ApiException empty = assertThrows(ApiException.class, () -> built.engine().submit(
+        new GenerationRequest("empty", new int[0], EngineFixture.greedy(4), 4, 0, System.nanoTime()), new Collector()));
+    assertEquals(400, empty.status());
+    ApiException noTokens = assertThrows(ApiException.class, () -> built.engine().submit(
+        new GenerationRequest("none", fixture.prompt(1, 4), EngineFixture.greedy(4), 0, 0, System.nanoTime()),
+        new Collector()));
+    assertEquals(400, noTokens.status());
+    Thread.sleep(100);
+    assertEquals(3, Result.of(submit(built, 5, 3)).completionTokens(), "the one queue slot is still free");
+    EngineFixture.awaitPoolFull(built);
+  }
+
   /** Holds the engine inside its first step (a request that is running, so it no longer waits). */
   private static CompletableFuture<Void> holdSteps(Built built, List<Collector> accepted) throws Exception {
     CompletableFuture<Void> gate = new CompletableFuture<>();
