@@ -9,6 +9,7 @@ import dev.twinmesh.worker.engine.EngineFixture.Collector;
 import dev.twinmesh.worker.engine.EngineFixture.Result;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -82,6 +83,10 @@ class ContinuousBatchingTest {
     assertTrue(together.runner().maxTokensInStep <= 16, "the step budget held: " + together.runner().maxTokensInStep);
     EngineFixture.awaitPoolFull(together);
     assertEquals(SHAPES.length, together.metrics().finishReasons.stream().filter("length"::equals).count());
+    assertEquals(SHAPES.length, together.metrics().finishReasons.size(), "each request left once");
+    assertEquals(Arrays.stream(SHAPES).mapToInt(s -> s[1]).sum(), together.metrics().generationTokens.get());
+    assertEquals(Arrays.stream(SHAPES).mapToInt(s -> s[0]).sum(), together.metrics().promptTokens.get(),
+        "prompts counted once, however often they were preempted");
   }
 
   private static void awaitFirstToken(Collector c) throws InterruptedException {

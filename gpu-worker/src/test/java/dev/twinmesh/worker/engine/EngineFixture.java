@@ -23,6 +23,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -186,7 +187,7 @@ final class EngineFixture implements AutoCloseable {
         nanNext = false;
         for (float[] row : logits) {
           if (row != null) {
-            java.util.Arrays.fill(row, Float.NaN); // what an fp16 overflow on a GPU looks like
+            Arrays.fill(row, Float.NaN); // what an fp16 overflow on a GPU looks like
           }
         }
       }

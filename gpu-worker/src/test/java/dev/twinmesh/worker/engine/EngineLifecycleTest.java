@@ -2,8 +2,10 @@ package dev.twinmesh.worker.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twinmesh.common.ApiException;
 import dev.twinmesh.worker.engine.EngineFixture.Built;
 import dev.twinmesh.worker.engine.EngineFixture.Collector;
 import dev.twinmesh.worker.engine.EngineFixture.Result;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Cancelled and failed requests leave the engine cleanly: no more events, every KV block back in the pool. */
+/** Cancelled, failed and shut-down requests leave the engine cleanly: no more events, every KV block back in the pool. */
 class EngineLifecycleTest {
   @TempDir
   static Path dir;
@@ -115,6 +117,26 @@ class EngineLifecycleTest {
     built.engine().submit(fixture.request(fixture.prompt(40, 8), EngineFixture.greedy(4)), after);
     assertEquals(4, Result.of(after).completionTokens(), "the engine keeps serving after a failed step");
     EngineFixture.awaitPoolFull(built);
+  }
+
+  @Test
+  void closingTheEngineFailsRunningAndWaitingRequestsWith503AndRefusesNewOnes() throws Exception {
+    Built built = fixture.engine(64, 4, 64, 1); // one seat: the second request waits
+    Collector running = new Collector();
+    Collector waiting = new Collector();
+    built.engine().submit(fixture.request(fixture.prompt(41, 8), EngineFixture.greedy(200)), running);
+    built.engine().submit(fixture.request(fixture.prompt(42, 8), EngineFixture.greedy(200)), waiting);
+    awaitTokens(running, 2);
+    built.engine().close();
+
+    for (Collector c : List.of(running, waiting)) {
+      GenerationEvent end = c.end.get(EngineFixture.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      assertTrue(end instanceof GenerationEvent.Failed, "failed: " + end);
+      assertEquals(503, ((GenerationEvent.Failed) end).error().status());
+    }
+    assertEquals(503, assertThrows(ApiException.class,
+        () -> built.engine().submit(fixture.request(fixture.prompt(43, 8), EngineFixture.greedy(2)), new Collector()))
+        .status());
   }
 
   static void awaitTokens(Collector c, int count) throws InterruptedException {

@@ -8,6 +8,7 @@ import dev.twinmesh.worker.engine.EngineFixture.Collector;
 import dev.twinmesh.worker.sampling.Sample;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,7 +86,7 @@ class StreamingTextTest {
   @Test
   void aCharacterCutOffByMaxTokensIsReleasedAsTheFullDecodeShowsIt() throws Exception {
     int[] ids = fixture.tokenizer.encodePrompt("ab\ud83d\ude42");
-    int[] cut = java.util.Arrays.copyOf(ids, ids.length - 1); // the emoji's last byte never comes
+    int[] cut = Arrays.copyOf(ids, ids.length - 1); // the emoji's last byte never comes
     SequenceOutput output = new SequenceOutput(fixture.tokenizer, EngineFixture.greedy(cut.length), cut.length,
         fixture.eosTokenIds);
     StringBuilder streamed = new StringBuilder();
