@@ -14,8 +14,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Continuous batching changes when tokens are computed, never which: greedy requests run together
@@ -31,9 +32,23 @@ class ContinuousBatchingTest {
   static final int[][] SHAPES = {{5, 24}, {41, 8}, {17, 30}, {3, 12}, {33, 20}, {9, 5}, {26, 16}, {12, 28},
       {45, 10}, {7, 18}};
 
+  /** Each request run alone, one at a time, on a roomy engine: what every batched run must reproduce. */
+  static List<int[]> prompts = new ArrayList<>();
+  static List<Result> expected = new ArrayList<>();
+
   @BeforeAll
-  static void load() {
+  static void loadAndRunEachAlone() throws Exception {
     fixture = EngineFixture.load(dir);
+    for (int i = 0; i < SHAPES.length; i++) {
+      prompts.add(fixture.prompt(1000 + i, SHAPES[i][0]));
+    }
+    Built alone = fixture.engine(256, 4, 256, 1);
+    for (int i = 0; i < SHAPES.length; i++) {
+      Collector c = new Collector();
+      alone.engine().submit(fixture.request(prompts.get(i), EngineFixture.greedy(SHAPES[i][1])), c);
+      expected.add(Result.of(c));
+    }
+    EngineFixture.awaitPoolFull(alone);
   }
 
   @AfterAll
@@ -41,24 +56,15 @@ class ContinuousBatchingTest {
     fixture.close();
   }
 
-  @Test
-  void concurrentGreedyRequestsMatchTheSameRequestsRunOneAtATime() throws Exception {
-    List<int[]> prompts = new ArrayList<>();
-    for (int i = 0; i < SHAPES.length; i++) {
-      prompts.add(fixture.prompt(1000 + i, SHAPES[i][0]));
-    }
-
-    Built alone = fixture.engine(256, 4, 256, 1);
-    List<Result> expected = new ArrayList<>();
-    for (int i = 0; i < SHAPES.length; i++) {
-      Collector c = new Collector();
-      alone.engine().submit(fixture.request(prompts.get(i), EngineFixture.greedy(SHAPES[i][1])), c);
-      expected.add(Result.of(c));
-    }
-    EngineFixture.awaitPoolFull(alone);
-
-    // 20 blocks of 4 tokens: the longest request alone needs 14, so requests running together preempt
-    Built together = fixture.engine(20, 4, 16, 6);
+  /**
+   * Pools too small for all requests at once (the longest alone needs 55 token slots), step budgets
+   * below the longest prompt, block sizes that do and do not divide the prompts.
+   */
+  @ParameterizedTest(name = "{0} blocks of {1}, budget {2}, {3} seats")
+  @CsvSource({"20, 4, 16, 6", "26, 3, 7, 4", "70, 1, 5, 5", "5, 16, 32, 3"})
+  void concurrentGreedyRequestsMatchTheSameRequestsRunOneAtATime(int numBlocks, int blockSize, int budget, int seats)
+      throws Exception {
+    Built together = fixture.engine(numBlocks, blockSize, budget, seats);
     List<Collector> collectors = new ArrayList<>();
     for (int i = 0; i < SHAPES.length; i++) {
       Collector c = new Collector();
@@ -80,7 +86,7 @@ class ContinuousBatchingTest {
     }
     assertTrue(together.metrics().preemptions.get() > 0, "the tiny pool forced preemption");
     assertTrue(together.runner().sawChunkedPrefill, "prompts longer than the budget were chunked");
-    assertTrue(together.runner().maxTokensInStep <= 16, "the step budget held: " + together.runner().maxTokensInStep);
+    assertTrue(together.runner().maxTokensInStep <= budget, "the step budget held: " + together.runner().maxTokensInStep);
     EngineFixture.awaitPoolFull(together);
     assertEquals(SHAPES.length, together.metrics().finishReasons.stream().filter("length"::equals).count());
     assertEquals(SHAPES.length, together.metrics().finishReasons.size(), "each request left once");
