@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -101,13 +100,12 @@ class AdmissionTest {
     EngineFixture.awaitPoolFull(built);
   }
 
-  /** Holds the engine inside its first step (a request that is running, so it no longer waits). */
+  /** Holds the engine inside a step of a running request (which no longer waits). */
   private static CompletableFuture<Void> holdSteps(Built built, List<Collector> accepted) throws Exception {
-    CompletableFuture<Void> gate = new CompletableFuture<>();
-    built.runner().gate = gate;
+    EngineFixture.Runner.Hold hold = built.runner().hold();
     accepted.add(submit(built, 4, 3));
-    built.runner().enteredGate.get(EngineFixture.TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    return gate;
+    hold.awaitEntered();
+    return hold.release();
   }
 
   private static Collector submit(Built built, int promptTokens, int maxTokens) {

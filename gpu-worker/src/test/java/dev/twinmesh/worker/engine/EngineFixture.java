@@ -157,8 +157,8 @@ final class EngineFixture implements AutoCloseable {
   /** Delegates to the real runner; can hold a step at a gate or fail one; never closes the shared model. */
   static final class Runner implements ModelRunner {
     private final LlamaModelRunner delegate;
-    volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
-    final CompletableFuture<Void> enteredGate = new CompletableFuture<>();
+    private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
+    private volatile CompletableFuture<Void> entered = CompletableFuture.completedFuture(null);
     volatile boolean failNext;
     volatile boolean nanNext;
     final AtomicLong steps = new AtomicLong();
@@ -169,9 +169,23 @@ final class EngineFixture implements AutoCloseable {
       this.delegate = delegate;
     }
 
+    /** Holds the engine inside its next step until released; {@code entered} completes once it is there. */
+    Hold hold() {
+      Hold hold = new Hold(new CompletableFuture<>(), new CompletableFuture<>());
+      gate = hold.release();
+      entered = hold.entered();
+      return hold;
+    }
+
+    record Hold(CompletableFuture<Void> entered, CompletableFuture<Void> release) {
+      void awaitEntered() throws Exception {
+        entered.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      }
+    }
+
     @Override
     public float[][] execute(SchedulerOutput step) {
-      enteredGate.complete(null);
+      entered.complete(null);
       gate.join();
       steps.incrementAndGet();
       maxTokensInStep = Math.max(maxTokensInStep, step.numScheduledTokens());
