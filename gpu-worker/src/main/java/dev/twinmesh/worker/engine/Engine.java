@@ -71,6 +71,11 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     if (stopping) {
       throw ApiException.unavailable("the worker is shutting down", 5);
     }
+    if (request.promptTokenIds().length == 0 || request.maxTokens() < 1) {
+      // refused here: on the engine thread it would be lost, holding its queue slot for good
+      throw ApiException.invalidRequest(request.promptTokenIds().length == 0 ? "prompt" : "max_tokens",
+          "a request needs at least one prompt token and max_tokens of at least 1");
+    }
     scheduler.requireFits(request.promptTokenIds().length, request.maxTokens());
     int tokens = request.promptTokenIds().length;
     if (queuedRequests.get() >= limits.maxWaitingRequests()
@@ -165,11 +170,12 @@ public final class Engine implements GenerationBackend, AutoCloseable {
   private void run(SchedulerOutput step) {
     List<SchedulerOutput.ScheduledSequence> scheduled = step.scheduled();
     scheduled.forEach(s -> firstScheduled(active.get(s.requestId())));
-    float[][] logits;
+    Sample[] samples;
     try {
-      logits = runner.execute(step);
+      samples = sample(scheduled, runner.execute(step));
     } catch (RuntimeException e) {
-      LOG.error("forward pass failed for {} sequences", scheduled.size(), e);
+      // the forward pass or the sampler (NaN logits): fail the step, so the scheduler can go on
+      LOG.error("step failed for {} sequences", scheduled.size(), e);
       for (Sequence failed : scheduler.failStep(step)) {
         Request entry = active.remove(failed.requestId());
         if (entry != null) {
@@ -181,10 +187,8 @@ public final class Engine implements GenerationBackend, AutoCloseable {
       return;
     }
     int[] sampledIds = new int[scheduled.size()];
-    Sample[] samples = new Sample[scheduled.size()];
     for (int i = 0; i < samples.length; i++) {
-      if (logits[i] != null) {
-        samples[i] = sampler.sample(logits[i], active.get(scheduled.get(i).requestId()).sampling);
+      if (samples[i] != null) {
         sampledIds[i] = samples[i].tokenId();
       }
     }
@@ -195,6 +199,16 @@ public final class Engine implements GenerationBackend, AutoCloseable {
       }
     }
     reportSchedulerCounters();
+  }
+
+  private Sample[] sample(List<SchedulerOutput.ScheduledSequence> scheduled, float[][] logits) {
+    Sample[] samples = new Sample[scheduled.size()];
+    for (int i = 0; i < samples.length; i++) {
+      if (logits[i] != null) {
+        samples[i] = sampler.sample(logits[i], active.get(scheduled.get(i).requestId()).sampling);
+      }
+    }
+    return samples;
   }
 
   /** Sends a sampled token on; ends the request when its output or the scheduler says it is done. */
