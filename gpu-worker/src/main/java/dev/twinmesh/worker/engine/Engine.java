@@ -45,6 +45,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
   private final AtomicLong requestIds = new AtomicLong();
   private final Thread thread;
   private volatile EngineLoad load = new EngineLoad(0, 0, 0);
+  private volatile EngineStats stats = EngineStats.ZERO;
   private volatile boolean stopping;
   private long reportedPreemptions;
   private long reportedQueryTokens;
@@ -93,9 +94,15 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     return load;
   }
 
+  /** Time the engine thread spent per phase since it started; diff two snapshots for an interval. */
+  public EngineStats stats() {
+    return stats;
+  }
+
   private void loop() {
     while (!stopping) {
       try {
+        long started = System.nanoTime();
         admitIncoming();
         applyCancels();
         SchedulerOutput step = scheduler.schedule();
@@ -105,7 +112,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
           awaitWork();
           continue;
         }
-        run(step);
+        run(step, System.nanoTime() - started);
         publishLoad();
       } catch (InterruptedException e) {
         break;
@@ -162,10 +169,11 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     }
   }
 
-  private void run(SchedulerOutput step) {
+  private void run(SchedulerOutput step, long scheduleNanos) {
     List<SchedulerOutput.ScheduledSequence> scheduled = step.scheduled();
     scheduled.forEach(s -> firstScheduled(active.get(s.requestId())));
     float[][] logits;
+    long executeStarted = System.nanoTime();
     try {
       logits = runner.execute(step);
     } catch (RuntimeException e) {
@@ -180,6 +188,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
       }
       return;
     }
+    long sampleStarted = System.nanoTime();
     int[] sampledIds = new int[scheduled.size()];
     Sample[] samples = new Sample[scheduled.size()];
     for (int i = 0; i < samples.length; i++) {
@@ -188,6 +197,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
         sampledIds[i] = samples[i].tokenId();
       }
     }
+    long postprocessStarted = System.nanoTime();
     scheduler.postprocess(step, sampledIds);
     for (int i = 0; i < samples.length; i++) {
       if (samples[i] != null) {
@@ -195,6 +205,9 @@ public final class Engine implements GenerationBackend, AutoCloseable {
       }
     }
     reportSchedulerCounters();
+    long finished = System.nanoTime();
+    stats = stats.plusStep(step.numScheduledTokens(), scheduleNanos, sampleStarted - executeStarted,
+        postprocessStarted - sampleStarted, finished - postprocessStarted);
   }
 
   /** Sends a sampled token on; ends the request when its output or the scheduler says it is done. */
