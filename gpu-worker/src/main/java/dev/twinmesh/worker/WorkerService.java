@@ -1,29 +1,15 @@
 package dev.twinmesh.worker;
 
-import dev.twinmesh.worker.checkpoint.Checkpoint;
-import dev.twinmesh.worker.checkpoint.ModelConfig;
-import dev.twinmesh.worker.checkpoint.ModelConfigs;
-import dev.twinmesh.worker.checkpoint.RandomWeightsMarker;
 import dev.twinmesh.worker.engine.Engine;
 import dev.twinmesh.worker.engine.GenerationBackend;
 import dev.twinmesh.worker.model.DjlRuntime;
-import dev.twinmesh.worker.model.KvCacheBudget;
-import dev.twinmesh.worker.model.LlamaModelRunner;
-import dev.twinmesh.worker.model.LlamaModel;
 import dev.twinmesh.worker.metrics.WorkerMetrics;
-import dev.twinmesh.worker.scheduler.BlockManager;
-import dev.twinmesh.worker.scheduler.Scheduler;
-import dev.twinmesh.worker.scheduler.SchedulerConfig;
-import dev.twinmesh.worker.server.ServedModel;
-import dev.twinmesh.worker.server.TokenizerAdapter;
 import dev.twinmesh.worker.server.ServingState;
 import dev.twinmesh.worker.server.WorkerConfig;
 import dev.twinmesh.worker.server.WorkerVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -68,9 +54,7 @@ public final class WorkerService {
         LoadedModel loaded = LoadedModel.load(settings);
         AtomicReference<Engine> engineRef = new AtomicReference<>();
         WorkerMetrics metrics = new WorkerMetrics(settings.servedModelName(), () -> engineRef.get().load());
-        WorkerSettings.Runtime rt = settings.runtime();
-        Engine engine = new Engine(loaded.runner(), loaded.scheduler(), loaded.tokenizer(), loaded.eosTokenIds(),
-            new Engine.Limits(rt.maxWaiting(), (long) rt.maxWaiting() * rt.maxModelLen()), metrics);
+        Engine engine = loaded.startEngine(settings.runtime(), metrics);
         engineRef.set(engine);
         WarmUp.run(engine, loaded.tokenizer().encodePrompt("twin-mesh warm-up"));
         state.ready(new ServingState.Serving(loaded.served(), loaded.tokenizer(), engine, metrics::scrape));
@@ -121,51 +105,5 @@ public final class WorkerService {
     }
     engine.close();
     runtime.close();
-  }
-
-  /** Everything read from a checkpoint directory, ready to serve. */
-  record LoadedModel(ServedModel served, LlamaModelRunner runner, Scheduler scheduler, TokenizerAdapter tokenizer,
-                     Set<Integer> eosTokenIds, DjlRuntime runtime) {
-
-    static LoadedModel load(WorkerSettings settings) {
-      long started = System.nanoTime();
-      ModelConfig config = ModelConfigs.load(settings.modelDir());
-      TokenizerAdapter tokenizer = TokenizerAdapter.load(settings.modelDir());
-      DjlRuntime runtime = DjlRuntime.start(new DjlRuntime.Options(settings.runtime().device(), settings.runtime().threads()));
-      try (Checkpoint checkpoint = Checkpoint.open(settings.modelDir())) {
-        int maxModelLen = Math.min(settings.runtime().maxModelLen(), config.maxPositionEmbeddings());
-        LlamaModel model = LlamaModel.load(settings.modelDir(), checkpoint, config, runtime, maxModelLen);
-        Set<Integer> eos = new HashSet<>(config.eosTokenIds());
-        eos.addAll(tokenizer.eosTokenIds());
-        boolean random = RandomWeightsMarker.isRandom(settings.modelDir());
-        ServedModel served = new ServedModel(settings.servedModelName(), settings.modelDir().toString(),
-            config.architecture(), config.parameterCount(), maxModelLen, random);
-        LOG.info("loaded {} ({}, {} M parameters) on {} in {} ms", settings.modelDir(), config.architecture(),
-            config.parameterCount() / 1_000_000, runtime.device(), (System.nanoTime() - started) / 1_000_000);
-        if (random) {
-          LOG.warn("{}: {}", settings.modelDir(), ServedModel.RANDOM_WEIGHTS_NOTE);
-        }
-        WorkerSettings.Runtime rt = settings.runtime();
-        long kvBytes = KvCacheBudget.bytes(rt.kvCacheBytes(), runtime.device());
-        int numBlocks = LlamaModelRunner.blocksFor(kvBytes, rt.blockSize(), config.numHiddenLayers(),
-            config.numKeyValueHeads(), config.headDim(), runtime.weightType().getNumOfBytes());
-        int blocksForOneRequest = (maxModelLen + rt.blockSize() - 1) / rt.blockSize();
-        if (numBlocks < blocksForOneRequest) {
-          throw new IllegalArgumentException("the KV cache (" + (kvBytes >> 20) + " MiB, " + numBlocks
-              + " blocks) cannot hold one request of --max-model-len " + maxModelLen + " tokens ("
-              + blocksForOneRequest + " blocks): raise --kv-cache-memory or lower --max-model-len");
-        }
-        LOG.info("KV cache: {} blocks of {} tokens ({} MiB, {} tokens)", numBlocks, rt.blockSize(), kvBytes >> 20,
-            (long) numBlocks * rt.blockSize());
-        Scheduler scheduler = new Scheduler(new SchedulerConfig(rt.maxBatchedTokens(), rt.maxRunning(), maxModelLen),
-            new BlockManager(numBlocks, rt.blockSize()));
-        return new LoadedModel(served, new LlamaModelRunner(model, numBlocks, rt.blockSize()), scheduler, tokenizer,
-            eos, runtime);
-      } catch (RuntimeException e) {
-        runtime.close();
-        throw e;
-      }
-    }
-
   }
 }

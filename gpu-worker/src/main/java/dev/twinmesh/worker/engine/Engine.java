@@ -45,6 +45,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
   private final AtomicLong requestIds = new AtomicLong();
   private final Thread thread;
   private volatile EngineLoad load = new EngineLoad(0, 0, 0);
+  private volatile EngineStats stats = EngineStats.ZERO;
   private volatile boolean stopping;
   private long reportedPreemptions;
   private long reportedQueryTokens;
@@ -98,9 +99,15 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     return load;
   }
 
+  /** Time the engine thread spent per phase since it started; diff two snapshots for an interval. */
+  public EngineStats stats() {
+    return stats;
+  }
+
   private void loop() {
     while (!stopping) {
       try {
+        long started = System.nanoTime();
         admitIncoming();
         applyCancels();
         SchedulerOutput step = scheduler.schedule();
@@ -110,7 +117,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
           awaitWork();
           continue;
         }
-        run(step);
+        run(step, System.nanoTime() - started);
         publishLoad();
       } catch (InterruptedException e) {
         break;
@@ -167,12 +174,16 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     }
   }
 
-  private void run(SchedulerOutput step) {
+  private void run(SchedulerOutput step, long scheduleNanos) {
     List<SchedulerOutput.ScheduledSequence> scheduled = step.scheduled();
     scheduled.forEach(s -> firstScheduled(active.get(s.requestId())));
     Sample[] samples;
+    long executeStarted = System.nanoTime();
+    long sampleStarted;
     try {
-      samples = sample(scheduled, runner.execute(step));
+      float[][] logits = runner.execute(step);
+      sampleStarted = System.nanoTime();
+      samples = sample(scheduled, logits);
     } catch (RuntimeException e) {
       // the forward pass or the sampler (NaN logits): fail the step, so the scheduler can go on
       LOG.error("step failed for {} sequences", scheduled.size(), e);
@@ -192,6 +203,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
         sampledIds[i] = samples[i].tokenId();
       }
     }
+    long postprocessStarted = System.nanoTime();
     scheduler.postprocess(step, sampledIds);
     for (int i = 0; i < samples.length; i++) {
       if (samples[i] != null) {
@@ -199,6 +211,9 @@ public final class Engine implements GenerationBackend, AutoCloseable {
       }
     }
     reportSchedulerCounters();
+    long finished = System.nanoTime();
+    stats = stats.plusStep(step.numScheduledTokens(), scheduleNanos, sampleStarted - executeStarted,
+        postprocessStarted - sampleStarted, finished - postprocessStarted);
   }
 
   private Sample[] sample(List<SchedulerOutput.ScheduledSequence> scheduled, float[][] logits) {

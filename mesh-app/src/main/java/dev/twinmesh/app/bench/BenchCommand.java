@@ -1,0 +1,18 @@
+package dev.twinmesh.app.bench;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code twin-mesh bench}: measurements of the mesh's parts, each printed and written as JSON and Markdown. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks: 'engine' drives a worker's engine directly, without HTTP.",
+    subcommands = {EngineBench.class, CommandLine.HelpCommand.class})
+public final class BenchCommand implements Runnable {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}
