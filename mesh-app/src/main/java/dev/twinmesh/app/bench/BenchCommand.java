@@ -1,0 +1,18 @@
+package dev.twinmesh.app.bench;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code twin-mesh bench}: load generators for the mesh; each kind of benchmark is a subcommand. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks: 'bench http' loads an OpenAI-compatible endpoint (the gateway or a worker) over SSE.",
+    subcommands = {HttpBench.class, CommandLine.HelpCommand.class})
+public final class BenchCommand implements Runnable {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}
