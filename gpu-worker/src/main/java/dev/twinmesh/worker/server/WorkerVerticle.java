@@ -119,6 +119,9 @@ public final class WorkerVerticle extends VerticleBase {
 
   private void submit(RoutingContext ctx, Context context, ServingState.Serving serving, OpenAiRequest request,
                       int[] promptIds) {
+    if (ctx.response().closed()) {
+      return; // the client left while the prompt was encoded: its close handler would never run
+    }
     ServedModel model = serving.model();
     String id = (request.kind() == OpenAiRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
     ResponseStream stream = new ResponseStream(request, ctx.response(), model.name(), id, promptIds.length);

@@ -5,8 +5,9 @@ import picocli.CommandLine.Command;
 
 /** {@code twin-mesh bench}: measurements of the mesh's parts, each printed and written as JSON and Markdown. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmarks: 'engine' drives a worker's engine directly, without HTTP.",
-    subcommands = {EngineBench.class, CommandLine.HelpCommand.class})
+    description = {"Benchmarks: 'engine' drives a worker's engine directly, without HTTP;",
+        "'http' loads an OpenAI-compatible endpoint (the gateway or a worker) over SSE."},
+    subcommands = {EngineBench.class, HttpBench.class, CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

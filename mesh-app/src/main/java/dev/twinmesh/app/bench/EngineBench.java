@@ -66,7 +66,7 @@ public final class EngineBench implements Callable<Integer> {
     WorkerSettings settings = new WorkerSettings(model, "bench", "127.0.0.1", 0, "bench",
         new WorkerSettings.Runtime(device, threads, maxModelLen, maxConcurrency, Math.max(256, maxConcurrency),
             Math.max(maxBatchedTokens, maxConcurrency), 0, WorkerSettings.Runtime.DEFAULT_BLOCK_SIZE));
-    String loadBefore = BenchReport.loadAverage();
+    String loadBefore = EngineBenchReport.loadAverage();
     LoadedModel loaded = LoadedModel.load(settings);
     try {
       System.err.println("measuring GEMM and bandwidth...");
@@ -82,9 +82,9 @@ public final class EngineBench implements Callable<Integer> {
       } finally {
         engine.close();
       }
-      BenchReport report = new BenchReport(loaded, new ModelCost(loaded.config(),
+      EngineBenchReport report = new EngineBenchReport(loaded, new ModelCost(loaded.config(),
           loaded.runtime().weightType().getNumOfBytes()), loaded.runtime().intraOpThreads(), promptTokens,
-          maxTokens, peaks, levels, loadBefore, BenchReport.loadAverage(), BenchReport.peakRssBytes());
+          maxTokens, peaks, levels, loadBefore, EngineBenchReport.loadAverage(), EngineBenchReport.peakRssBytes());
       report.print(System.out);
       if (out != null) {
         report.write(out);

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Locale;
 
 /** The engine benchmark's figures and the targets they are held to, as Markdown (printed) and JSON. */
-final class BenchReport {
+final class EngineBenchReport {
 
   /** A figure next to its goal. */
   record Target(String name, double measured, double goal, String unit, boolean measuredAtAll) {
@@ -33,7 +33,7 @@ final class BenchReport {
   private final String loadAfter;
   private final long peakRssBytes;
 
-  BenchReport(LoadedModel loaded, ModelCost cost, int threads, int promptTokens, int maxTokens, MachinePeaks peaks,
+  EngineBenchReport(LoadedModel loaded, ModelCost cost, int threads, int promptTokens, int maxTokens, MachinePeaks peaks,
               List<LevelResult> levels, String loadBefore, String loadAfter, long peakRssBytes) {
     this.loaded = loaded;
     this.cost = cost;
