@@ -127,7 +127,8 @@ function renderCharts(stats) {
 function chart(spec, from, to) {
   const width = 320, height = 150, left = 40, right = 8, top = 8, bottom = 20;
   const values = spec.series.flatMap(s => s.points.map(p => p[1])).filter(v => v !== null && v !== undefined);
-  const max = Math.max(1e-9, ...values) * 1.1;
+  const highest = Math.max(0, ...values);
+  const max = (highest > 0 ? highest : 1) * 1.1;
   const x = t => left + (t - from) / Math.max(1, to - from) * (width - left - right);
   const y = v => top + (1 - v / max) * (height - top - bottom);
   const root = svg('svg', {viewBox: `0 0 ${width} ${height}`, class: 'chart', 'data-chart': spec.id, role: 'img', 'aria-label': spec.title});
@@ -253,7 +254,7 @@ function traceSections(t) {
 /** One bar: retrieval, queue (to the worker), first token, decode, on the request's own time axis. */
 function timeline(lat) {
   const total = Math.max(1, lat.total_ms || 1);
-  const width = 1000, height = 70;
+  const width = 1000, height = 84;
   const root = svg('svg', {viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', 'data-chart': 'timeline'});
   const steps = [];
   const retrieval = lat.retrieval_ms || 0;
@@ -266,14 +267,17 @@ function timeline(lat) {
   } else {
     steps.push(['generation', Math.max(retrieval, queue), total, COLORS[0]]);
   }
+  let row = 0;
   for (const [name, start, end, color] of steps) {
     if (end <= start) continue;
+    row++;
     const x = start / total * width, w = Math.max(2, (end - start) / total * width);
     const rect = svg('rect', {x, y: 10, width: w, height: 28, fill: color, 'data-step': name});
     const title = svg('title');
     title.textContent = name + ': ' + Math.round(end - start) + ' ms';
     rect.append(title);
-    const label = svg('text', {x: x + 3, y: 55, 'font-size': 11, fill: '#1d2330'});
+    // Short steps sit side by side: alternate two label rows so their labels do not overlap.
+    const label = svg('text', {x: Math.min(x + 3, width - 150), y: row % 2 ? 54 : 72, 'font-size': 11, fill: '#1d2330'});
     label.textContent = name + ' ' + Math.round(end - start) + ' ms';
     root.append(rect, label);
   }
