@@ -53,6 +53,7 @@ public final class GatewayVerticle extends VerticleBase {
   private Admission admission;
   private HttpClientAgent client;
   private HttpServer server;
+  private final List<Consumer<Router>> extraRoutes = new java.util.ArrayList<>();
 
   /** @param traces where finished, failed and cancelled generations go (the Kafka trace publisher) */
   public GatewayVerticle(GatewayConfig config, Consumer<TraceRecord> traces) {
@@ -71,6 +72,12 @@ public final class GatewayVerticle extends VerticleBase {
     server = vertx.createHttpServer();
     return server.requestHandler(router()).listen(config.port(), config.host())
         .onSuccess(s -> LOG.info("gateway listening on {}:{}, workers {}", config.host(), s.actualPort(), config.workers()));
+  }
+
+  /** Adds routes (jobs, metrics) mounted behind /v1 authentication and body handling; call before deploying. */
+  public GatewayVerticle withRoutes(Consumer<Router> mount) {
+    extraRoutes.add(mount);
+    return this;
   }
 
   /** The port actually bound (useful when configured as 0). */
@@ -92,6 +99,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.post("/v1/chat/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.CHAT));
     router.post("/v1/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.COMPLETION));
     router.get("/v1/models").handler(this::handleModels);
+    extraRoutes.forEach(mount -> mount.accept(router));
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
     router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     HttpErrors.installOn(router, config.maxBodyBytes());

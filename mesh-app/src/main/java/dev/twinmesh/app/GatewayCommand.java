@@ -2,6 +2,12 @@ package dev.twinmesh.app;
 
 import dev.twinmesh.gateway.GatewayConfig;
 import dev.twinmesh.gateway.GatewayVerticle;
+import dev.twinmesh.gateway.jobs.JobsConfig;
+import dev.twinmesh.gateway.jobs.JobsRoutes;
+import dev.twinmesh.gateway.jobs.JobsService;
+import dev.twinmesh.gateway.metrics.BusinessMetrics;
+import dev.twinmesh.common.Names;
+import java.nio.file.Path;
 import dev.twinmesh.gateway.trace.TracePublisher;
 import dev.twinmesh.rag.RagConfig;
 import dev.twinmesh.rag.RagServices;
@@ -79,13 +85,34 @@ final class GatewayCommand implements Callable<Integer> {
     return known.isEmpty() ? URI.create("http://" + workerDns) : known.get(0);
   }
 
+  @Option(names = "--jobs", negatable = true, defaultValue = "${env:TWIN_MESH_JOBS:-true}", fallbackValue = "true",
+      description = "Consume async generation jobs from twin.jobs.requests.v1 (group twin-jobs). Default: ${DEFAULT-VALUE}.")
+  boolean jobsEnabled;
+
+  @Option(names = "--jobs-concurrency", defaultValue = "${env:TWIN_MESH_JOBS_CONCURRENCY:-8}",
+      description = "Jobs generating at once; past it the consumer pauses. Default: ${DEFAULT-VALUE}.")
+  int jobsConcurrency;
+
+  @Option(names = "--trace-spool-dir", defaultValue = "${env:TWIN_MESH_TRACE_SPOOL:-${sys:java.io.tmpdir}/twin-mesh/trace-spool}",
+      description = "Where traces wait on disk while Kafka is unreachable. Default: ${DEFAULT-VALUE}.")
+  Path traceSpoolDir;
+
+  @Option(names = "--trace-sample-rate", defaultValue = "${env:TWIN_MESH_TRACE_SAMPLE_RATE:-1.0}",
+      description = "Share of successful generations traced, 0 to 1 (failed ones always are). Default: ${DEFAULT-VALUE}.")
+  double traceSampleRate;
+
   @Override
   public Integer call() throws Exception {
     Vertx vertx = Vertx.vertx();
-    TracePublisher traces = new TracePublisher(kafka);
-    URI tokenizerWorker = staticWorkersOrDns();
+    TracePublisher traces = new TracePublisher(kafka, Names.TOPIC_TRACES, TracePublisher.Options.defaults()
+        .withSpoolDir(traceSpoolDir).withSampleRate(traceSampleRate));
+    String instance = System.getenv().getOrDefault("HOSTNAME", "gateway");
+    JobsService jobs = new JobsService(vertx, JobsConfig.of(kafka, servedModels.iterator().next())
+        .withInstanceId(instance).withConcurrency(jobsConcurrency)
+        .withApiKey(apiKeys.keys().stream().findFirst().orElse(null)));
+    BusinessMetrics metrics = new BusinessMetrics().traces(traces);
     RagConfig ragConfig = RagConfig.fromEnv(System.getenv(), ragDataDir);
-    RagServices rag = RagServices.open(vertx, ragConfig, TokenCounters.remote(tokenizerWorker));
+    RagServices rag = RagServices.open(vertx, ragConfig, TokenCounters.remote(staticWorkersOrDns()));
     vertx.deployVerticle(rag.verticle()).await(1, TimeUnit.MINUTES);
     List<URI> staticWorkers = staticWorkers();
     GatewayConfig.Limits defaults = GatewayConfig.Limits.defaults();
@@ -93,10 +120,19 @@ final class GatewayCommand implements Callable<Integer> {
         defaults.ejectAfterFailures(), defaults.keepAliveInterval());
     GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig(host, port, staticWorkers, servedModels, maxBodyBytes,
         apiKeys.keys(), Duration.ofSeconds(10), System.getenv().getOrDefault("HOSTNAME", "gateway"), limits,
-        corsOrigins, workerDns), traces::publish);
+        corsOrigins, workerDns), traces::publish).withRoutes(metrics::mount);
+    if (jobsEnabled) {
+      metrics.jobs(jobs);
+      gateway.withRoutes(new JobsRoutes(jobs)::mount);
+    }
     vertx.deployVerticle(gateway).await(1, TimeUnit.MINUTES);
+    if (jobsEnabled) {
+      // Loopback: the jobs consumer calls this very gateway, so jobs get the same validation, RAG and routing.
+      jobs.start("http://127.0.0.1:" + gateway.actualPort());
+    }
     System.out.println("gateway on http://" + host + ":" + gateway.actualPort() + " -> "
         + (workerDns != null ? workerDns : Arrays.toString(staticWorkers.toArray())));
-    return ServiceRunner.runUntilStopped(vertx, traces, rag);
+    return jobsEnabled ? ServiceRunner.runUntilStopped(vertx, jobs, traces, rag)
+        : ServiceRunner.runUntilStopped(vertx, traces, rag);
   }
 }

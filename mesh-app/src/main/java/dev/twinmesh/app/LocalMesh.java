@@ -5,6 +5,10 @@ import dev.twinmesh.embedded.EmbeddedKafka;
 import dev.twinmesh.embedded.EmbeddedPostgresServer;
 import dev.twinmesh.gateway.GatewayConfig;
 import dev.twinmesh.gateway.GatewayVerticle;
+import dev.twinmesh.gateway.jobs.JobsConfig;
+import dev.twinmesh.gateway.jobs.JobsRoutes;
+import dev.twinmesh.gateway.jobs.JobsService;
+import dev.twinmesh.gateway.metrics.BusinessMetrics;
 import dev.twinmesh.gateway.trace.TracePublisher;
 import dev.twinmesh.monitoring.MonitoringConfig;
 import dev.twinmesh.monitoring.MonitoringVerticle;
@@ -50,6 +54,7 @@ public final class LocalMesh implements AutoCloseable {
   private String kafkaBootstrap;
   private Path modelDir;
   private RagServices rag;
+  private JobsService jobs;
 
   private LocalMesh() {}
 
@@ -71,7 +76,12 @@ public final class LocalMesh implements AutoCloseable {
    * consumer leaves its group while Kafka and PostgreSQL are still up.
    */
   private void closeVertxFirst() {
-    started.push(() -> vertx.close().await(30, TimeUnit.SECONDS));
+    started.push(() -> {
+      if (jobs != null) {
+        jobs.close();
+      }
+      vertx.close().await(30, TimeUnit.SECONDS);
+    });
   }
 
   private void startAll(Settings s) {
@@ -99,7 +109,8 @@ public final class LocalMesh implements AutoCloseable {
     await(vertx.deployVerticle(monitor));
     monitorUrl = "http://" + s.host() + ":" + monitor.actualHttpPort();
 
-    TracePublisher traces = new TracePublisher(kafkaBootstrap);
+    TracePublisher traces = new TracePublisher(kafkaBootstrap, Names.TOPIC_TRACES,
+        TracePublisher.Options.defaults().withSpoolDir(s.dataDir().resolve("trace-spool")));
     started.push(traces);
     RagConfig ragConfig = RagConfig.fromEnv(System.getenv(), s.dataDir().resolve("rag"));
     if (ragConfig.expansionUrl() == null) {
@@ -110,10 +121,16 @@ public final class LocalMesh implements AutoCloseable {
     rag = RagServices.open(vertx, ragConfig, TokenCounters.local(modelDir));
     started.push(rag);
     await(vertx.deployVerticle(rag.verticle()));
+    jobs = new JobsService(vertx, JobsConfig.of(kafkaBootstrap, s.servedModelName())
+        .withApiKey(s.apiKeys().stream().findFirst().orElse(null)));
+    BusinessMetrics metrics = new BusinessMetrics().traces(traces).jobs(jobs);
     GatewayVerticle gateway = new GatewayVerticle(GatewayConfig.of(s.host(), s.gatewayPort(),
-        List.of(URI.create(workerUrl)), Set.of(s.servedModelName()), s.apiKeys()), traces::publish);
+        List.of(URI.create(workerUrl)), Set.of(s.servedModelName()), s.apiKeys()), traces::publish)
+        .withRoutes(new JobsRoutes(jobs)::mount)
+        .withRoutes(metrics::mount);
     await(vertx.deployVerticle(gateway));
     gatewayUrl = "http://" + s.host() + ":" + gateway.actualPort();
+    await(jobs.start(gatewayUrl));
     LOG.info("twin-mesh is up: gateway {}, worker {}, monitoring {}, kafka {}", gatewayUrl, workerUrl, monitorUrl, kafkaBootstrap);
   }
 
@@ -125,6 +142,7 @@ public final class LocalMesh implements AutoCloseable {
   public Vertx vertx() { return vertx; }
   /** The retrieval side: its ingestor fills the store that answers use. */
   public RagServices rag() { return rag; }
+  public JobsService jobs() { return jobs; }
 
   private static <T> T await(io.vertx.core.Future<T> future) {
     try {

@@ -13,6 +13,12 @@ public final class Names {
   public static final String ADDRESS_RAG_PROMPT = "rag.prompt";
 
   public static final String SCHEMA_TRACE = "twin.trace.v1";
+  public static final String SCHEMA_JOB_REQUEST = "twin.job.request.v1";
+  public static final String SCHEMA_JOB_RESULT = "twin.job.result.v1";
+  public static final String SCHEMA_JOB_FAILURE = "twin.job.failure.v1";
+
+  /** The consumer group of the jobs consumers; its lag on {@link #TOPIC_JOB_REQUESTS} is the scaling signal. */
+  public static final String GROUP_JOBS = "twin-jobs";
 
   /** Response header that carries the trace id to clients. */
   public static final String HEADER_TRACE_ID = "X-Twin-Trace-Id";

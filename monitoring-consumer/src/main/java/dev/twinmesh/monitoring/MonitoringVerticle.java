@@ -17,7 +17,16 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -35,7 +44,14 @@ import org.slf4j.LoggerFactory;
  *       OpenAI's error body when there is none.
  *   <li>{@code GET /health}: {@code {"status": "ok", "stored_traces", "dead_letters"}}, or 503 with
  *       {@code "unavailable"} when PostgreSQL does not answer.
+ *   <li>{@code GET /api/stats}: per time bucket, requests per minute, error rate, p50/p95 time to first
+ *       token and latency, decode tokens/s; same filters as the list, {@code bucket_seconds} (default 60),
+ *       the last hour unless {@code from}/{@code to} say otherwise.
+ *   <li>{@code GET /metrics}: its own Prometheus metrics: consumer lag, records consumed, store latency.
+ *   <li>{@code GET /}: the dashboard (trace list with filters, trace page, charts over time).
  * </ul>
+ * The list also filters by time range ({@code from}, {@code to}), {@code min_latency_ms} and text
+ * ({@code q}) in prompt, messages and answer.
  *
  * <p>Delivery is at least once and storage is idempotent: a batch is written (upsert by trace id) before
  * its offsets are committed, so a crash or rebalance redelivers and the upsert absorbs the repeat. A record
@@ -46,6 +62,8 @@ public final class MonitoringVerticle extends VerticleBase {
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
   /** A store that cannot be written is usually down for a while; retry at a calm pace. */
   private static final long RETRY_DELAY_MS = 1_000;
+  private static final long LAG_INTERVAL_MS = 5_000;
+  private static final int MAX_BUCKETS = 500;
 
   private final MonitoringConfig config;
   private final AtomicLong storedTraces = new AtomicLong();
@@ -54,6 +72,13 @@ public final class MonitoringVerticle extends VerticleBase {
   private KafkaConsumer<String, byte[]> consumer;
   private HttpServer server;
   private volatile boolean stopping;
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final AtomicLong consumerLag = new AtomicLong();
+  private final Counter recordsConsumed = Counter.builder("twin_monitoring_records")
+      .description("Trace records read from Kafka (rate() gives records/s)").register(metrics);
+  private final Timer storeLatency = Timer.builder("twin_monitoring_store_latency")
+      .description("Time to write one consumed batch to PostgreSQL").publishPercentileHistogram().register(metrics);
+  private long lagTimer = -1;
 
   public MonitoringVerticle(MonitoringConfig config) {
     this.config = config;
@@ -78,6 +103,9 @@ public final class MonitoringVerticle extends VerticleBase {
   @Override
   public Future<Void> stop() {
     stopping = true;
+    if (lagTimer >= 0) {
+      vertx.cancelTimer(lagTimer);
+    }
     Future<Void> consumerClosed = consumer == null ? Future.succeededFuture() : consumer.close();
     return consumerClosed
         .eventually(() -> server == null ? Future.succeededFuture() : server.close())
@@ -88,8 +116,12 @@ public final class MonitoringVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/api/traces").handler(this::handleList);
     router.get("/api/traces/:id").handler(this::handleGet);
+    router.get("/api/stats").handler(this::handleStats);
     router.get("/health").handler(this::handleHealth);
+    router.get("/metrics").handler(this::handleMetrics);
+    registerGauges();
     router.route("/api/*").handler(ctx -> ctx.fail(ApiException.notFound("No such endpoint: " + ctx.request().path())));
+    router.get("/*").handler(StaticHandler.create("dashboard").setCachingEnabled(false));
     router.route().failureHandler(this::handleFailure);
     return vertx.createHttpServer()
         .requestHandler(router)
@@ -111,7 +143,10 @@ public final class MonitoringVerticle extends VerticleBase {
     // Values stay bytes: a value that is not UTF-8 must reach dead_letters as it was, not fail the poll.
     consumer = KafkaConsumer.create(vertx, props, new StringDeserializer(), new ByteArrayDeserializer());
     consumer.exceptionHandler(e -> LOG.warn("Trace consumer error", e));
-    return consumer.subscribe(config.topic()).onSuccess(v -> pollNext());
+    return consumer.subscribe(config.topic()).onSuccess(v -> {
+      pollNext();
+      lagTimer = vertx.setPeriodic(LAG_INTERVAL_MS, t -> updateLag());
+    });
   }
 
   // ---- consuming -------------------------------------------------------------------------------------
@@ -141,7 +176,10 @@ public final class MonitoringVerticle extends VerticleBase {
     for (ConsumerRecord<String, byte[]> record : records.records()) {
       batch.add(IncomingTrace.classify(record));
     }
+    recordsConsumed.increment(batch.size());
+    long started = System.nanoTime();
     return store.write(batch)
+        .onSuccess(dead -> storeLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
         .recover(failure -> rewind(batch).transform(ignored -> Future.failedFuture(failure)))
         .compose(dead -> {
           deadLetters.addAndGet(dead);
@@ -196,6 +234,82 @@ public final class MonitoringVerticle extends VerticleBase {
           }
         })
         .onFailure(ctx::fail);
+  }
+
+  private void handleStats(RoutingContext ctx) {
+    TraceQuery asked = TraceQuery.from(ctx.queryParams());
+    OffsetDateTime to = asked.to() != null ? asked.to() : OffsetDateTime.now(ZoneOffset.UTC);
+    OffsetDateTime from = asked.from() != null ? asked.from() : to.minusHours(1);
+    int bucket = bucketSeconds(ctx.queryParams().get("bucket_seconds"), from, to);
+    TraceQuery query = new TraceQuery(asked.limit(), asked.author(), asked.model(), asked.status(), from, to,
+        asked.minLatencyMs(), asked.text());
+    store.stats(query, bucket).onSuccess(buckets -> {
+      long requests = 0;
+      long errors = 0;
+      for (int i = 0; i < buckets.size(); i++) {
+        JsonObject b = buckets.getJsonObject(i);
+        requests += b.getLong("requests");
+        errors += b.getLong("errors");
+        b.put("requests_per_minute", b.getLong("requests") * 60.0 / bucket);
+        b.put("error_rate", b.getLong("requests") == 0 ? 0.0 : b.getLong("errors") / (double) b.getLong("requests"));
+      }
+      sendJson(ctx, 200, new JsonObject()
+          .put("object", "stats")
+          .put("from", from.toInstant().toEpochMilli())
+          .put("to", to.toInstant().toEpochMilli())
+          .put("bucket_seconds", bucket)
+          .put("requests", requests)
+          .put("errors", errors)
+          .put("buckets", buckets));
+    }).onFailure(ctx::fail);
+  }
+
+  /** The asked width (default 60 s), widened so the range has at most {@value #MAX_BUCKETS} buckets. */
+  private static int bucketSeconds(String value, OffsetDateTime from, OffsetDateTime to) {
+    int asked = 60;
+    if (value != null && !value.isBlank()) {
+      try {
+        asked = Integer.parseInt(value.strip());
+      } catch (NumberFormatException e) {
+        throw ApiException.invalidRequest("bucket_seconds", "bucket_seconds must be an integer, got '" + value + "'");
+      }
+      if (asked < 1) {
+        throw ApiException.invalidRequest("bucket_seconds", "bucket_seconds must be at least 1");
+      }
+    }
+    long rangeSeconds = Math.max(1, Duration.between(from, to).toSeconds());
+    return (int) Math.max(asked, (rangeSeconds + MAX_BUCKETS - 1) / MAX_BUCKETS);
+  }
+
+  private void handleMetrics(RoutingContext ctx) {
+    ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
+  }
+
+  private void registerGauges() {
+    Gauge.builder("twin_monitoring_consumer_lag", consumerLag, AtomicLong::get)
+        .description("Trace records on Kafka not yet committed by this consumer's partitions").register(metrics);
+    Gauge.builder("twin_monitoring_stored_traces", storedTraces, AtomicLong::get)
+        .description("Traces stored since start").register(metrics);
+    Gauge.builder("twin_monitoring_dead_letters", deadLetters, AtomicLong::get)
+        .description("Records sent to dead_letters since start").register(metrics);
+  }
+
+  /** Lag as the group sees it: end offset minus committed offset, over the partitions this consumer owns. */
+  private void updateLag() {
+    if (stopping) {
+      return;
+    }
+    consumer.assignment().compose(owned -> {
+      if (owned.isEmpty()) {
+        return Future.succeededFuture(0L);
+      }
+      return consumer.endOffsets(owned).compose(ends -> {
+        List<Future<Long>> lags = new ArrayList<>();
+        ends.forEach((partition, end) -> lags.add(consumer.committed(partition)
+            .map(c -> Math.max(0, end - (c == null ? 0 : c.getOffset())))));
+        return Future.all(lags).map(all -> lags.stream().mapToLong(Future::result).sum());
+      });
+    }).onSuccess(consumerLag::set);
   }
 
   private void handleHealth(RoutingContext ctx) {

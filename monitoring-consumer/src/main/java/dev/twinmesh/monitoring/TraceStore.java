@@ -51,6 +51,7 @@ final class TraceStore {
         stored_at       timestamptz NOT NULL DEFAULT now()
       )""",
       "CREATE INDEX IF NOT EXISTS traces_newest_first ON traces (received_at DESC, trace_id DESC)",
+      "CREATE INDEX IF NOT EXISTS traces_by_author ON traces (author, received_at DESC)",
       """
       CREATE TABLE IF NOT EXISTS dead_letters (
         id               bigserial PRIMARY KEY,
@@ -85,12 +86,33 @@ final class TraceStore {
       VALUES ($1, $2, $3, $4, $5, $6)
       ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING""";
 
-  private static final String SELECT_TRACES = """
-      SELECT record FROM traces
+  /** The shared WHERE clause of the list and the stats: every filter is optional (a null parameter is no filter). */
+  private static final String FILTERS = """
       WHERE ($1::text IS NULL OR author = $1) AND ($2::text IS NULL OR model = $2)
         AND ($3::text IS NULL OR status = $3)
-      ORDER BY received_at DESC, trace_id DESC
-      LIMIT $4""";
+        AND ($4::timestamptz IS NULL OR received_at >= $4) AND ($5::timestamptz IS NULL OR received_at < $5)
+        AND ($6::bigint IS NULL OR total_ms > $6)
+        AND ($7::text IS NULL OR record->>'answer' ILIKE $7 OR record->>'prompt' ILIKE $7
+             OR (record->'messages')::text ILIKE $7)""";
+
+  private static final String SELECT_TRACES = "SELECT record FROM traces " + FILTERS
+      + " ORDER BY received_at DESC, trace_id DESC LIMIT $8";
+
+  /** Per time bucket ($8 seconds wide): volume, errors, TTFT and latency percentiles, decode speed. */
+  private static final String SELECT_STATS = """
+      SELECT floor(extract(epoch FROM received_at) / $8)::bigint * $8 AS bucket,
+        count(*) AS requests,
+        count(*) FILTER (WHERE status = 'failed') AS errors,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY ttft_ms) AS ttft_p50,
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY ttft_ms) AS ttft_p95,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms) AS latency_p50,
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms) AS latency_p95,
+        coalesce(sum(answer_tokens), 0) AS answer_tokens,
+        sum(answer_tokens) FILTER (WHERE ttft_ms IS NOT NULL AND total_ms > ttft_ms)::float8
+          / nullif(sum(total_ms - ttft_ms) FILTER (WHERE ttft_ms IS NOT NULL AND total_ms > ttft_ms), 0) * 1000
+          AS decode_tokens_per_s
+      FROM traces
+      """ + FILTERS + " GROUP BY 1 ORDER BY 1";
 
   private final Pool pool;
 
@@ -148,15 +170,47 @@ final class TraceStore {
   }
 
   Future<JsonArray> list(TraceQuery query) {
-    Tuple params = Tuple.tuple().addValue(query.author()).addValue(query.model()).addValue(query.status())
-        .addValue(query.limit());
-    return pool.preparedQuery(SELECT_TRACES).execute(params).map(rows -> {
+    return pool.preparedQuery(SELECT_TRACES).execute(filters(query).addValue(query.limit())).map(rows -> {
       JsonArray records = new JsonArray();
       for (Row row : rows) {
         records.add(row.getJsonObject("record"));
       }
       return records;
     });
+  }
+
+  /**
+   * Aggregates over time buckets of {@code bucketSeconds}: one JSON object per bucket that has traces,
+   * oldest first, with {@code start} (epoch ms), {@code requests}, {@code errors}, {@code ttft_p50_ms},
+   * {@code ttft_p95_ms}, {@code latency_p50_ms}, {@code latency_p95_ms}, {@code answer_tokens} and
+   * {@code decode_tokens_per_s} (answer tokens over decode time, first token to last).
+   */
+  Future<JsonArray> stats(TraceQuery query, int bucketSeconds) {
+    return pool.preparedQuery(SELECT_STATS).execute(filters(query).addValue(bucketSeconds)).map(rows -> {
+      JsonArray buckets = new JsonArray();
+      for (Row row : rows) {
+        buckets.add(new JsonObject()
+            .put("start", row.getLong("bucket") * 1000)
+            .put("requests", row.getLong("requests"))
+            .put("errors", row.getLong("errors"))
+            .put("ttft_p50_ms", row.getDouble("ttft_p50"))
+            .put("ttft_p95_ms", row.getDouble("ttft_p95"))
+            .put("latency_p50_ms", row.getDouble("latency_p50"))
+            .put("latency_p95_ms", row.getDouble("latency_p95"))
+            .put("answer_tokens", row.getLong("answer_tokens"))
+            .put("decode_tokens_per_s", row.getDouble("decode_tokens_per_s")));
+      }
+      return buckets;
+    });
+  }
+
+  Future<Long> count() {
+    return pool.query("SELECT count(*) FROM traces").execute().map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  private static Tuple filters(TraceQuery query) {
+    return Tuple.tuple().addValue(query.author()).addValue(query.model()).addValue(query.status())
+        .addValue(query.from()).addValue(query.to()).addValue(query.minLatencyMs()).addValue(query.textPattern());
   }
 
   /** The stored record, or null when no trace has this id. */

@@ -227,6 +227,70 @@ class MonitoringVerticleTest {
   }
 
   @Test
+  void timeRangeLatencyAndTextFiltersNarrowTheList() throws Exception {
+    long base = 1_700_000_000_000L;
+    send("range-1", Json.write(withLatency(trace("range-1", "gina", "twin-llama", "ok", 60_000, "about kafka"), 300)));
+    send("range-2", Json.write(withLatency(trace("range-2", "gina", "twin-llama", "ok", 120_000, "about Vert.x"), 2_500)));
+    send("range-3", Json.write(withLatency(trace("range-3", "gina", "twin-llama", "ok", 180_000, "100% sure"), 900)));
+    awaitTrace("range-1", body -> true);
+    awaitTrace("range-2", body -> true);
+    awaitTrace("range-3", body -> true);
+
+    assertEquals(List.of("range-2"), ids(list("?author=gina&from=" + (base + 90_000) + "&to=" + (base + 150_000))));
+    assertEquals(List.of("range-3", "range-2"), ids(list("?author=gina&from=" + java.time.Instant.ofEpochMilli(base + 90_000))));
+    assertEquals(List.of("range-2"), ids(list("?author=gina&min_latency_ms=1000")));
+    assertEquals(List.of("range-2"), ids(list("?author=gina&q=VERT.X")));
+    assertEquals(List.of("range-3"), ids(list("?author=gina&q=100%25")), "% is matched literally");
+    assertEquals(List.of(), ids(list("?author=gina&q=10_%25")));
+    assertEquals(3, list("?author=gina&q=what%20do%20I%20write").getJsonArray("data").size(), "the prompt is searched too");
+
+    HttpResponse<Buffer> bad = get("/api/traces?from=yesterday");
+    assertEquals(400, bad.statusCode());
+    assertEquals("from", bad.bodyAsJsonObject().getJsonObject("error").getString("param"));
+  }
+
+  @Test
+  void statsAggregatePerBucketWithPercentilesAndErrorRate() throws Exception {
+    long base = 1_700_000_000_000L + 3_600_000;
+    for (int i = 0; i < 10; i++) {
+      String status = i < 2 ? TraceRecord.STATUS_FAILED : TraceRecord.STATUS_OK;
+      TraceRecord t = withLatency(trace("stats-" + i, "hank", "twin-llama", status, 3_600_000 + i * 1_000, "s"), 1_000 + i * 100);
+      send(t.traceId(), Json.write(t));
+    }
+    awaitTrace("stats-9", body -> true);
+    for (int i = 0; i < 10; i++) {
+      awaitTrace("stats-" + i, body -> true);
+    }
+    JsonObject stats = get("/api/stats?author=hank&from=" + base + "&to=" + (base + 120_000)).bodyAsJsonObject();
+    assertEquals("stats", stats.getString("object"));
+    assertEquals(10, stats.getLong("requests"));
+    assertEquals(2, stats.getLong("errors"));
+    JsonArray buckets = stats.getJsonArray("buckets");
+    assertEquals(1, buckets.size(), buckets.encode());
+    JsonObject b = buckets.getJsonObject(0);
+    assertEquals(10.0, b.getDouble("requests_per_minute"), 1e-9);
+    assertEquals(0.2, b.getDouble("error_rate"), 1e-9);
+    assertEquals(1_450.0, b.getDouble("latency_p50_ms"), 1e-6);
+    assertEquals(1_855.0, b.getDouble("latency_p95_ms"), 1e-6);
+    assertEquals(200.0, b.getDouble("ttft_p50_ms"), 1e-6);
+    assertTrue(b.getDouble("decode_tokens_per_s") > 0);
+  }
+
+  @Test
+  void metricsAndDashboardAreServed() throws Exception {
+    sendTo(0, trace("metrics-1", "ivy", "twin-llama", "ok", 7_000, "m"));
+    awaitTrace("metrics-1", body -> true);
+    String metrics = get("/metrics").bodyAsString();
+    assertTrue(metrics.contains("twin_monitoring_records_total"), metrics);
+    assertTrue(metrics.contains("twin_monitoring_consumer_lag"), metrics);
+    assertTrue(metrics.contains("twin_monitoring_store_latency_seconds_count"), metrics);
+    HttpResponse<Buffer> page = get("/");
+    assertEquals(200, page.statusCode());
+    assertTrue(page.bodyAsString().contains("dashboard.js"));
+    assertEquals(200, get("/dashboard.js").statusCode());
+  }
+
+  @Test
   void healthReportsTheStoreReachable() throws Exception {
     HttpResponse<Buffer> response = get("/health");
     assertEquals(200, response.statusCode());
@@ -248,6 +312,12 @@ class MonitoringVerticleTest {
         new TraceRecord.Tokens(12, 4, 7),
         new TraceRecord.Latencies(3L, 200L, 15.5, 900, 12L),
         "worker-0", status, null);
+  }
+
+  private static TraceRecord withLatency(TraceRecord t, long totalMs) {
+    return new TraceRecord(t.schema(), t.traceId(), t.times(), t.request(), t.promptTemplate(), t.templateVariables(),
+        t.retrieval(), t.messages(), t.prompt(), t.answer(), t.finishReason(), t.tokens(),
+        new TraceRecord.Latencies(3L, 200L, 15.5, totalMs, 12L), t.workerId(), t.status(), t.error());
   }
 
   private static void sendTo(int partition, TraceRecord trace) throws Exception {
