@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /** The instructions of a Dockerfile that the checks read: stages, and the final stage's runtime settings. */
 record Dockerfile(Path path, List<String> fromImages, Map<String, String> env, String user, List<Integer> exposed,
-                  String healthcheck, List<String> entrypoint, List<String> cmd, List<String> runs) {
+                  String healthcheck, List<String> entrypoint, List<String> cmd, List<List<String>> runsByStage) {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern ENV_PAIR = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)=(\"([^\"]*)\"|(\\S*))");
 
@@ -40,7 +40,7 @@ record Dockerfile(Path path, List<String> fromImages, Map<String, String> env, S
       throw new UncheckedIOException(e);
     }
     List<String> froms = new ArrayList<>();
-    List<String> runs = new ArrayList<>();
+    List<List<String>> runs = new ArrayList<>();
     Map<String, String> env = new LinkedHashMap<>();
     String user = null;
     String health = null;
@@ -54,7 +54,7 @@ record Dockerfile(Path path, List<String> fromImages, Map<String, String> env, S
         case "FROM" -> {
           froms.add(rest.split("\\s+")[0]);
           env.clear();
-          runs.clear();
+          runs.add(new ArrayList<>());
           user = null;
           health = null;
           exposed.clear();
@@ -70,11 +70,16 @@ record Dockerfile(Path path, List<String> fromImages, Map<String, String> env, S
         case "HEALTHCHECK" -> health = rest;
         case "ENTRYPOINT" -> entrypoint = jsonArray(rest);
         case "CMD" -> cmd = jsonArray(rest);
-        case "RUN" -> runs.add(rest);
+        case "RUN" -> runs.get(runs.size() - 1).add(rest);
         default -> { }
       }
     }
     return new Dockerfile(path, froms, env, user, exposed, health, entrypoint, cmd, runs);
+  }
+
+  /** The RUN instructions of stage {@code index} (0 = the first FROM). */
+  List<String> runsOfStage(int index) {
+    return runsByStage.get(index);
   }
 
   private static List<String> joinContinuations(List<String> raw) {
