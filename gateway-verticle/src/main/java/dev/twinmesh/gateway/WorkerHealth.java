@@ -47,7 +47,7 @@ final class WorkerHealth {
     for (WorkerPool.Worker worker : pool.all()) {
       RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
           .setAbsoluteURI(worker.resolve("/health").toString())
-          .setTimeout(Math.max(500, interval.toMillis() / 2));
+          .setTimeout(Math.max(2000, interval.toMillis()));
       client.request(options)
           .compose(req -> req.send())
           .onSuccess(resp -> {
@@ -59,10 +59,11 @@ final class WorkerHealth {
   }
 
   private void mark(WorkerPool.Worker worker, boolean ok) {
-    if (worker.healthy != ok) {
-      LOG.info("worker {} is {}", worker.id(), ok ? "healthy again" : "unhealthy");
-    }
+    boolean before = worker.healthy;
     pool.healthChecked(worker, ok);
+    if (before != worker.healthy) {
+      LOG.info("worker {} is {}", worker.id(), worker.healthy ? "healthy again" : "unhealthy");
+    }
   }
 
   private void resolve() {

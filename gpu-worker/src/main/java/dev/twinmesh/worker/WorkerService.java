@@ -4,18 +4,28 @@ import dev.twinmesh.worker.checkpoint.Checkpoint;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
 import dev.twinmesh.worker.checkpoint.ModelConfigs;
 import dev.twinmesh.worker.checkpoint.RandomWeightsMarker;
-import dev.twinmesh.worker.engine.SimpleEngine;
+import dev.twinmesh.worker.engine.Engine;
+import dev.twinmesh.worker.engine.GenerationBackend;
 import dev.twinmesh.worker.model.DjlRuntime;
-import dev.twinmesh.worker.model.LlamaExecutor;
+import dev.twinmesh.worker.model.KvCacheBudget;
+import dev.twinmesh.worker.model.LlamaModelRunner;
 import dev.twinmesh.worker.model.LlamaModel;
+import dev.twinmesh.worker.metrics.WorkerMetrics;
+import dev.twinmesh.worker.scheduler.BlockManager;
+import dev.twinmesh.worker.scheduler.Scheduler;
+import dev.twinmesh.worker.scheduler.SchedulerConfig;
 import dev.twinmesh.worker.server.ServedModel;
 import dev.twinmesh.worker.server.TokenizerAdapter;
+import dev.twinmesh.worker.server.ServingState;
 import dev.twinmesh.worker.server.WorkerConfig;
 import dev.twinmesh.worker.server.WorkerVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,54 +41,90 @@ public final class WorkerService {
   private final Vertx vertx;
   private final String deploymentId;
   private final WorkerVerticle verticle;
-  private final SimpleEngine engine;
-  private final LlamaExecutor executor;
+  private final ServingState state;
+  private final Engine engine;
   private final DjlRuntime runtime;
 
-  private WorkerService(Vertx vertx, String deploymentId, WorkerVerticle verticle, SimpleEngine engine,
-                        LlamaExecutor executor, DjlRuntime runtime) {
+  private WorkerService(Vertx vertx, String deploymentId, WorkerVerticle verticle, ServingState state, Engine engine,
+                        DjlRuntime runtime) {
     this.vertx = vertx;
     this.deploymentId = deploymentId;
     this.verticle = verticle;
+    this.state = state;
     this.engine = engine;
-    this.executor = executor;
     this.runtime = runtime;
   }
 
+  /**
+   * Listens at once (health answers 503 while loading), loads the checkpoint off the event loop, warms
+   * the engine up with one generation, then serves. The future completes when the worker is ready.
+   */
   public static Future<WorkerService> start(Vertx vertx, WorkerSettings settings) {
-    return vertx.executeBlocking(() -> LoadedModel.load(settings), false)
-        .compose(loaded -> {
-          SimpleEngine engine = new SimpleEngine(loaded.executor(), loaded.tokenizer(), loaded.eosTokenIds(),
-              settings.runtime().maxRunning(), settings.runtime().maxWaiting());
-          WorkerVerticle verticle = new WorkerVerticle(
-              new WorkerConfig(settings.host(), settings.port(), settings.workerId(), MAX_BODY_BYTES, settings.runtime().maxWaiting()),
-              loaded.served(), loaded.tokenizer(), engine);
-          return vertx.deployVerticle(verticle)
-              .map(id -> new WorkerService(vertx, id, verticle, engine, loaded.executor(), loaded.runtime()))
-              .onFailure(e -> {
-                engine.close();
-                loaded.close();
-              });
-        });
+    ServingState state = new ServingState();
+    WorkerVerticle verticle = new WorkerVerticle(new WorkerConfig(settings.host(), settings.port(), settings.workerId(),
+        MAX_BODY_BYTES, settings.runtime().maxWaiting()), state);
+    return vertx.deployVerticle(verticle).compose(id -> vertx.executeBlocking(() -> {
+      try {
+        LoadedModel loaded = LoadedModel.load(settings);
+        AtomicReference<Engine> engineRef = new AtomicReference<>();
+        WorkerMetrics metrics = new WorkerMetrics(settings.servedModelName(), () -> engineRef.get().load());
+        WorkerSettings.Runtime rt = settings.runtime();
+        Engine engine = new Engine(loaded.runner(), loaded.scheduler(), loaded.tokenizer(), loaded.eosTokenIds(),
+            new Engine.Limits(rt.maxWaiting(), (long) rt.maxWaiting() * rt.maxModelLen()), metrics);
+        engineRef.set(engine);
+        WarmUp.run(engine, loaded.tokenizer().encodePrompt("twin-mesh warm-up"));
+        state.ready(new ServingState.Serving(loaded.served(), loaded.tokenizer(), engine, metrics::scrape));
+        return new WorkerService(vertx, id, verticle, state, engine, loaded.runtime());
+      } catch (RuntimeException e) {
+        state.failed(e.getMessage());
+        vertx.undeploy(id);
+        throw e;
+      }
+    }, false));
+  }
+
+  /**
+   * Graceful drain: health turns 503 and new generations are refused, while running and queued ones
+   * finish, for at most {@code timeout}. Then {@link #close()}.
+   */
+  public void drain(Duration timeout) {
+    state.drain();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      GenerationBackend.EngineLoad load = engine.load();
+      if (load.running() == 0 && load.waiting() == 0) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    LOG.warn("drain timed out after {}; stopping with requests still running", timeout);
   }
 
   public int port() {
     return verticle.actualPort();
   }
 
-  public Future<Void> close() {
-    return vertx.undeploy(deploymentId)
-        .eventually(() -> vertx.executeBlocking(() -> {
-          engine.close();
-          executor.close();
-          runtime.close();
-          return null;
-        }, false))
-        .mapEmpty();
+  /**
+   * Stops taking requests, then stops the engine (running sequences get an error event) and frees the
+   * model. Blocks: call it off the event loop. Safe after Vert.x itself was closed.
+   */
+  public void close() {
+    try {
+      vertx.undeploy(deploymentId).await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("worker verticle already undeployed: {}", e.toString());
+    }
+    engine.close();
+    runtime.close();
   }
 
   /** Everything read from a checkpoint directory, ready to serve. */
-  record LoadedModel(ServedModel served, LlamaExecutor executor, TokenizerAdapter tokenizer,
+  record LoadedModel(ServedModel served, LlamaModelRunner runner, Scheduler scheduler, TokenizerAdapter tokenizer,
                      Set<Integer> eosTokenIds, DjlRuntime runtime) {
 
     static LoadedModel load(WorkerSettings settings) {
@@ -99,16 +145,27 @@ public final class WorkerService {
         if (random) {
           LOG.warn("{}: {}", settings.modelDir(), ServedModel.RANDOM_WEIGHTS_NOTE);
         }
-        return new LoadedModel(served, new LlamaExecutor(model), tokenizer, eos, runtime);
+        WorkerSettings.Runtime rt = settings.runtime();
+        long kvBytes = KvCacheBudget.bytes(rt.kvCacheBytes(), runtime.device());
+        int numBlocks = LlamaModelRunner.blocksFor(kvBytes, rt.blockSize(), config.numHiddenLayers(),
+            config.numKeyValueHeads(), config.headDim(), runtime.weightType().getNumOfBytes());
+        int blocksForOneRequest = (maxModelLen + rt.blockSize() - 1) / rt.blockSize();
+        if (numBlocks < blocksForOneRequest) {
+          throw new IllegalArgumentException("the KV cache (" + (kvBytes >> 20) + " MiB, " + numBlocks
+              + " blocks) cannot hold one request of --max-model-len " + maxModelLen + " tokens ("
+              + blocksForOneRequest + " blocks): raise --kv-cache-memory or lower --max-model-len");
+        }
+        LOG.info("KV cache: {} blocks of {} tokens ({} MiB, {} tokens)", numBlocks, rt.blockSize(), kvBytes >> 20,
+            (long) numBlocks * rt.blockSize());
+        Scheduler scheduler = new Scheduler(new SchedulerConfig(rt.maxBatchedTokens(), rt.maxRunning(), maxModelLen),
+            new BlockManager(numBlocks, rt.blockSize()));
+        return new LoadedModel(served, new LlamaModelRunner(model, numBlocks, rt.blockSize()), scheduler, tokenizer,
+            eos, runtime);
       } catch (RuntimeException e) {
         runtime.close();
         throw e;
       }
     }
 
-    void close() {
-      executor.close();
-      runtime.close();
-    }
   }
 }

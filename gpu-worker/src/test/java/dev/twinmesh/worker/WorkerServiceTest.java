@@ -39,7 +39,7 @@ class WorkerServiceTest {
   @AfterAll
   static void stop() throws Exception {
     if (worker != null) {
-      worker.close().await(30, TimeUnit.SECONDS);
+      worker.close();
     }
     vertx.close().await(30, TimeUnit.SECONDS);
   }
@@ -70,6 +70,33 @@ class WorkerServiceTest {
     assertTrue(response.body().startsWith("data: {"), response.body());
     assertTrue(response.body().endsWith("data: [DONE]\n\n"));
     assertTrue(response.body().contains("\"finish_reason\":\"length\""));
+  }
+
+  @Test
+  void metricsUseVllmNamesAndCountTokens() throws Exception {
+    post("/v1/completions", "{\"model\":\"twin\",\"prompt\":\"count me\",\"max_tokens\":5,\"ignore_eos\":true}");
+    String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.port() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    for (String name : new String[] {"vllm:num_requests_waiting{", "vllm:num_requests_running{", "vllm:kv_cache_usage_perc{",
+        "vllm:num_preemptions_total{", "vllm:prompt_tokens_total{", "vllm:generation_tokens_total{",
+        "vllm:prefix_cache_queries_total{", "vllm:prefix_cache_hits_total{", "vllm:time_to_first_token_seconds_bucket{",
+        "vllm:inter_token_latency_seconds_bucket{", "vllm:e2e_request_latency_seconds_bucket{",
+        "vllm:request_queue_time_seconds_bucket{"}) {
+      assertTrue(metrics.contains(name), "exports " + name);
+    }
+    double generated = metrics.lines().filter(l -> l.startsWith("vllm:generation_tokens_total{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    assertTrue(generated >= 5, "generated tokens counted: " + generated);
+  }
+
+  @Test
+  void tokenizeCountsWithTheServedTokenizer() throws Exception {
+    JsonObject plain = new JsonObject(post("/tokenize", "{\"prompt\":\"Hello twin\"}").body());
+    JsonObject chat = new JsonObject(post("/tokenize", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello twin\"}]}").body());
+    assertTrue(plain.getInteger("count") > 0);
+    assertEquals(plain.getInteger("count"), plain.getJsonArray("tokens").size());
+    assertTrue(chat.getInteger("count") > plain.getInteger("count"), "the chat template adds its headers");
+    assertEquals(400, post("/tokenize", "{\"prompt\":5}").statusCode());
   }
 
   @Test

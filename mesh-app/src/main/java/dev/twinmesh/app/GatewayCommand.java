@@ -3,11 +3,11 @@ package dev.twinmesh.app;
 import dev.twinmesh.gateway.GatewayConfig;
 import dev.twinmesh.gateway.GatewayVerticle;
 import dev.twinmesh.gateway.trace.TracePublisher;
-import dev.twinmesh.rag.ContextRetriever;
-import dev.twinmesh.rag.PromptTemplates;
-import dev.twinmesh.rag.RagVerticle;
+import dev.twinmesh.rag.RagConfig;
+import dev.twinmesh.rag.RagServices;
 import io.vertx.core.Vertx;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -62,16 +62,32 @@ final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--max-body-bytes", defaultValue = "1048576", description = "Largest request body. Default: ${DEFAULT-VALUE}.")
   long maxBodyBytes;
 
+  @Option(names = "--rag-data-dir", defaultValue = "${env:RAG_DATA_DIR:-rag-data}",
+      description = "Where the embedded vector store and the author directory live (RAG_STORE=qdrant uses QDRANT_URL instead). Default: ${DEFAULT-VALUE}.")
+  Path ragDataDir;
+
   @Mixin
   ApiKeyOptions apiKeys;
+
+  private List<URI> staticWorkers() {
+    return workers != null ? workers : workerDns == null ? List.of(URI.create("http://127.0.0.1:8081")) : List.of();
+  }
+
+  /** A worker to count tokens with: the first static one, or the DNS name's service address. */
+  private URI staticWorkersOrDns() {
+    List<URI> known = staticWorkers();
+    return known.isEmpty() ? URI.create("http://" + workerDns) : known.get(0);
+  }
 
   @Override
   public Integer call() throws Exception {
     Vertx vertx = Vertx.vertx();
     TracePublisher traces = new TracePublisher(kafka);
-    vertx.deployVerticle(new RagVerticle(ContextRetriever.none(), PromptTemplates.builtIn())).await(1, TimeUnit.MINUTES);
-    List<URI> staticWorkers = workers != null ? workers
-        : workerDns == null ? List.of(URI.create("http://127.0.0.1:8081")) : List.of();
+    URI tokenizerWorker = staticWorkersOrDns();
+    RagConfig ragConfig = RagConfig.fromEnv(System.getenv(), ragDataDir);
+    RagServices rag = RagServices.open(vertx, ragConfig, TokenCounters.remote(tokenizerWorker));
+    vertx.deployVerticle(rag.verticle()).await(1, TimeUnit.MINUTES);
+    List<URI> staticWorkers = staticWorkers();
     GatewayConfig.Limits defaults = GatewayConfig.Limits.defaults();
     GatewayConfig.Limits limits = new GatewayConfig.Limits(maxInFlight, maxInFlightPerKey, defaults.healthInterval(),
         defaults.ejectAfterFailures(), defaults.keepAliveInterval());
@@ -81,6 +97,6 @@ final class GatewayCommand implements Callable<Integer> {
     vertx.deployVerticle(gateway).await(1, TimeUnit.MINUTES);
     System.out.println("gateway on http://" + host + ":" + gateway.actualPort() + " -> "
         + (workerDns != null ? workerDns : Arrays.toString(staticWorkers.toArray())));
-    return ServiceRunner.runUntilStopped(vertx, traces);
+    return ServiceRunner.runUntilStopped(vertx, traces, rag);
   }
 }

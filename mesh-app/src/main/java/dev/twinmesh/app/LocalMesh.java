@@ -8,9 +8,8 @@ import dev.twinmesh.gateway.GatewayVerticle;
 import dev.twinmesh.gateway.trace.TracePublisher;
 import dev.twinmesh.monitoring.MonitoringConfig;
 import dev.twinmesh.monitoring.MonitoringVerticle;
-import dev.twinmesh.rag.ContextRetriever;
-import dev.twinmesh.rag.PromptTemplates;
-import dev.twinmesh.rag.RagVerticle;
+import dev.twinmesh.rag.RagConfig;
+import dev.twinmesh.rag.RagServices;
 import dev.twinmesh.worker.WorkerService;
 import dev.twinmesh.worker.WorkerSettings;
 import io.vertx.core.Vertx;
@@ -50,20 +49,29 @@ public final class LocalMesh implements AutoCloseable {
   private String monitorUrl;
   private String kafkaBootstrap;
   private Path modelDir;
+  private RagServices rag;
 
-  private LocalMesh() {
-    started.push(() -> vertx.close().await(30, TimeUnit.SECONDS));
-  }
+  private LocalMesh() {}
 
   public static LocalMesh start(Settings settings) {
     LocalMesh mesh = new LocalMesh();
     try {
       mesh.startAll(settings);
-      return mesh;
     } catch (RuntimeException e) {
+      mesh.closeVertxFirst();
       mesh.close();
       throw e;
     }
+    mesh.closeVertxFirst();
+    return mesh;
+  }
+
+  /**
+   * Vert.x closes before everything else: the verticles stop taking requests and the monitoring
+   * consumer leaves its group while Kafka and PostgreSQL are still up.
+   */
+  private void closeVertxFirst() {
+    started.push(() -> vertx.close().await(30, TimeUnit.SECONDS));
   }
 
   private void startAll(Settings s) {
@@ -82,7 +90,7 @@ public final class LocalMesh implements AutoCloseable {
 
     WorkerService worker = await(WorkerService.start(vertx, new WorkerSettings(modelDir, s.servedModelName(),
         s.host(), s.workerPort(), "worker-0", s.runtime())));
-    started.push(() -> worker.close().await(30, TimeUnit.SECONDS));
+    started.push(worker::close);
     workerUrl = "http://" + s.host() + ":" + worker.port();
 
     MonitoringVerticle monitor = new MonitoringVerticle(new MonitoringConfig(kafkaBootstrap, "twin-monitoring",
@@ -93,7 +101,15 @@ public final class LocalMesh implements AutoCloseable {
 
     TracePublisher traces = new TracePublisher(kafkaBootstrap);
     started.push(traces);
-    await(vertx.deployVerticle(new RagVerticle(ContextRetriever.none(), PromptTemplates.builtIn())));
+    RagConfig ragConfig = RagConfig.fromEnv(System.getenv(), s.dataDir().resolve("rag"));
+    if (ragConfig.expansionUrl() == null) {
+      // the twin's own worker writes the query variants unless another endpoint is configured
+      ragConfig = ragConfig.withExpansion(workerUrl + "/v1", s.servedModelName(), ragConfig.expandN(),
+          ragConfig.expansionTimeout());
+    }
+    rag = RagServices.open(vertx, ragConfig, TokenCounters.local(modelDir));
+    started.push(rag);
+    await(vertx.deployVerticle(rag.verticle()));
     GatewayVerticle gateway = new GatewayVerticle(GatewayConfig.of(s.host(), s.gatewayPort(),
         List.of(URI.create(workerUrl)), Set.of(s.servedModelName()), s.apiKeys()), traces::publish);
     await(vertx.deployVerticle(gateway));
@@ -107,6 +123,8 @@ public final class LocalMesh implements AutoCloseable {
   public String kafkaBootstrap() { return kafkaBootstrap; }
   public Path modelDir() { return modelDir; }
   public Vertx vertx() { return vertx; }
+  /** The retrieval side: its ingestor fills the store that answers use. */
+  public RagServices rag() { return rag; }
 
   private static <T> T await(io.vertx.core.Future<T> future) {
     try {

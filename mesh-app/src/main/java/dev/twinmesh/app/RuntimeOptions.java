@@ -25,7 +25,19 @@ final class RuntimeOptions {
       description = "Requests that may wait for a slot; past it the worker answers 503. Default: ${DEFAULT-VALUE}.")
   int maxWaiting;
 
+  @Option(names = "--max-num-batched-tokens", defaultValue = "${env:MAX_BATCH_TOTAL_TOKENS:-2048}",
+      description = "Tokens computed per engine step, prompts chunked to fit (MAX_BATCH_TOTAL_TOKENS). Default: ${DEFAULT-VALUE}.")
+  int maxBatchedTokens;
+
+  @Option(names = "--kv-cache-memory", defaultValue = "${env:TWIN_MESH_KV_CACHE_MEMORY:-auto}",
+      description = "Memory for the paged KV cache, e.g. 512MiB or 4GiB; auto is 1GiB on CPU and 90%% of free GPU memory. Default: ${DEFAULT-VALUE}.")
+  String kvCacheMemory;
+
+  @Option(names = "--block-size", defaultValue = "16", description = "Tokens per KV-cache block. Default: ${DEFAULT-VALUE}.")
+  int blockSize;
+
   WorkerSettings.Runtime toRuntime() {
-    return new WorkerSettings.Runtime(device, threads, maxModelLen, maxRunning, maxWaiting);
+    return new WorkerSettings.Runtime(device, threads, maxModelLen, maxRunning, maxWaiting, maxBatchedTokens,
+        ByteSizes.parse(kvCacheMemory), blockSize);
   }
 }

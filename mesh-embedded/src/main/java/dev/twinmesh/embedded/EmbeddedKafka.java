@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,13 +36,18 @@ import org.slf4j.LoggerFactory;
  * keeps the cluster id, the topics and their records.
  *
  * <p>Usage: {@code new EmbeddedKafka()}, {@link #start(Path, int)}, then {@link #close()} (safe to call
- * after a failed start, and more than once).
+ * after a failed start, and more than once). Every method blocks (start takes a few seconds): call them
+ * from a main or worker thread, never from an event loop.
+ *
+ * <p>The broker logs a great deal at INFO under the loggers {@code kafka}, {@code org.apache.kafka} and
+ * {@code state.change.logger}; an application that embeds it should set them to WARN.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
   private static final int NODE_ID = 1;
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+  private static final int START_ATTEMPTS = 3;
 
   private KafkaRaftServer server;
   private String bootstrapServers;
@@ -58,11 +64,28 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (server != null || closed) {
       throw new IllegalStateException("an EmbeddedKafka starts once; create a new one to start again");
     }
-    try {
-      Files.createDirectories(dataDir);
+    for (int attempt = 1; ; attempt++) {
       int brokerPort = FreePorts.resolve(port);
       // The controller listener is internal; a static voter entry needs its port up front, so pick one.
       int controllerPort = FreePorts.pick();
+      try {
+        return startOnce(dataDir, brokerPort, controllerPort);
+      } catch (RuntimeException e) {
+        stopServer();
+        // A port we picked can be taken by someone else before the broker binds it: pick again.
+        boolean pickedPortTaken = isBindFailure(e) && (port == 0 || !mentionsPort(e, brokerPort));
+        if (!pickedPortTaken || attempt == START_ATTEMPTS) {
+          closed = true;
+          throw e;
+        }
+        LOG.warn("A port picked for embedded Kafka was taken meanwhile; starting again on new ports");
+      }
+    }
+  }
+
+  private String startOnce(Path dataDir, int brokerPort, int controllerPort) {
+    try {
+      Files.createDirectories(dataDir);
       Properties props = brokerProperties(dataDir, brokerPort, controllerPort);
       clusterId = readClusterId(dataDir);
       if (clusterId == null) {
@@ -76,11 +99,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       LOG.info("Embedded Kafka (cluster {}) ready on {} with data in {}", clusterId, bootstrapServers, dataDir);
       return bootstrapServers;
     } catch (IOException e) {
-      close();
       throw new UncheckedIOException("cannot start embedded Kafka in " + dataDir, e);
-    } catch (RuntimeException e) {
-      close();
-      throw e;
     }
   }
 
@@ -126,6 +145,11 @@ public final class EmbeddedKafka implements AutoCloseable {
   @Override
   public synchronized void close() {
     closed = true;
+    stopServer();
+  }
+
+  private void stopServer() {
+    bootstrapServers = null;
     if (server == null) {
       return;
     }
@@ -137,6 +161,24 @@ public final class EmbeddedKafka implements AutoCloseable {
     } finally {
       server = null;
     }
+  }
+
+  private static boolean isBindFailure(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof BindException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean mentionsPort(Throwable e, int port) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause.getMessage() != null && cause.getMessage().contains(":" + port + ":")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void awaitCreated(String topic, org.apache.kafka.common.KafkaFuture<Void> created)

@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  * {@code unshare} and user namespaces allowed by the kernel (and by the container's seccomp profile).
  * Where they are not, {@link #start} fails at once with a message saying so, instead of initdb's
  * "cannot be run as root".
+ *
+ * <p>{@link #start} and {@link #close} block (seconds): call them from a main or worker thread, never
+ * from an event loop.
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
@@ -57,7 +60,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
           // directory is kept, and the trace consumer commits Kafka offsets once a write returns.
           .setServerConfig("fsync", "on")
           .setServerConfig("synchronous_commit", "on")
-          .setServerConfig("max_connections", "100")
           .start();
       createDatabaseIfMissing();
       LOG.info("Embedded PostgreSQL ready on {}:{} with data in {}", HOST, port(), dataDir);

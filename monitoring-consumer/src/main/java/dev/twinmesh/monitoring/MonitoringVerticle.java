@@ -27,7 +27,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads {@code twin.traces.v1} as a consumer group, stores every trace in PostgreSQL, and serves them:
- * {@code GET /api/traces}, {@code GET /api/traces/{id}}, {@code GET /health}.
+ * <ul>
+ *   <li>{@code GET /api/traces}: {@code {"object": "list", "data": [record, ...]}}, newest first (by the
+ *       gateway's receive time); {@code limit} (default 50, larger than 500 is lowered to 500),
+ *       {@code author}, {@code model} and {@code status} (exact matches).
+ *   <li>{@code GET /api/traces/{id}}: the stored record, exactly the JSON the gateway produced; 404 with
+ *       OpenAI's error body when there is none.
+ *   <li>{@code GET /health}: {@code {"status": "ok", "stored_traces", "dead_letters"}}, or 503 with
+ *       {@code "unavailable"} when PostgreSQL does not answer.
+ * </ul>
  *
  * <p>Delivery is at least once and storage is idempotent: a batch is written (upsert by trace id) before
  * its offsets are committed, so a crash or rebalance redelivers and the upsert absorbs the repeat. A record
@@ -62,11 +70,13 @@ public final class MonitoringVerticle extends VerticleBase {
     return store.migrate()
         .compose(v -> startHttp())
         .compose(v -> startConsumer())
-        .onSuccess(v -> LOG.info("Monitoring consumer started: {}, HTTP on {}", config, actualHttpPort()));
+        .onSuccess(v -> LOG.info("Monitoring consumer started: {}, HTTP on {}", config, actualHttpPort()))
+        // Vert.x does not call stop() after a failed start: release what was opened before the failure.
+        .recover(failure -> stop().transform(ignored -> Future.failedFuture(failure)));
   }
 
   @Override
-  public Future<?> stop() {
+  public Future<Void> stop() {
     stopping = true;
     Future<Void> consumerClosed = consumer == null ? Future.succeededFuture() : consumer.close();
     return consumerClosed

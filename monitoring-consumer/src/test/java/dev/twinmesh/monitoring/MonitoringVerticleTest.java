@@ -174,6 +174,10 @@ class MonitoringVerticleTest {
     assertEquals("not_found", error.getString("code"));
     assertTrue(error.getString("message").contains("no-such-trace"));
     assertTrue(error.containsKey("param"));
+
+    HttpResponse<Buffer> noRoute = get("/api/nothing-here");
+    assertEquals(404, noRoute.statusCode());
+    assertEquals("not_found", noRoute.bodyAsJsonObject().getJsonObject("error").getString("code"));
   }
 
   @Test

@@ -52,6 +52,10 @@ public final class TracePublisher implements AutoCloseable {
     this(bootstrapServers, Names.TOPIC_TRACES, DEFAULT_QUEUE_CAPACITY);
   }
 
+  /**
+   * A publisher to {@code topic}; at most {@code queueCapacity} traces wait for Kafka, more are dropped.
+   * Create it when the verticle starts: the constructor starts the producer and its thread.
+   */
   public TracePublisher(String bootstrapServers, String topic, int queueCapacity) {
     this(bootstrapServers, topic, queueCapacity, DEFAULT_MAX_BLOCK);
   }
@@ -152,14 +156,20 @@ public final class TracePublisher implements AutoCloseable {
         if (error == null) {
           published.incrementAndGet();
         } else {
-          failed.incrementAndGet();
-          LOG.warn("Trace {} was not published: {}", trace.traceId(), error.toString());
+          countFailure(trace, error);
         }
       });
     } catch (RuntimeException e) {
       // Serialisation errors, or a send that timed out waiting for metadata or buffer space.
-      failed.incrementAndGet();
-      LOG.warn("Trace {} was not published: {}", trace.traceId(), e.toString());
+      countFailure(trace, e);
+    }
+  }
+
+  private void countFailure(TraceRecord trace, Throwable error) {
+    long count = failed.incrementAndGet();
+    // When the broker goes away, a whole buffer of traces fails at once: log the first of each thousand.
+    if (count % 1000 == 1) {
+      LOG.warn("Trace {} was not published ({} failed so far): {}", trace.traceId(), count, error.toString());
     }
   }
 

@@ -55,9 +55,11 @@ final class SequenceOutput {
     return finishReason != null;
   }
 
-  GenerationEvent.Finished finish(int promptTokens, long queueNanos) {
-    String held = "stop".equals(finishReason) && stops.stopped() ? "" : stops.flush();
-    return new GenerationEvent.Finished(finishReason, held, promptTokens, completionTokens, 0, queueNanos);
+  /** The end of the sequence; a reason the output did not see itself (the scheduler's) counts as "stop"/"length". */
+  GenerationEvent.Finished finish(int promptTokens, int cachedPromptTokens, long queueNanos) {
+    String reason = finishReason != null ? finishReason : completionTokens >= maxTokens ? "length" : "stop";
+    String held = stops.stopped() ? "" : stops.flush();
+    return new GenerationEvent.Finished(reason, held, promptTokens, completionTokens, cachedPromptTokens, queueNanos);
   }
 
   int completionTokens() {

@@ -6,9 +6,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Grouped-query scaled dot-product attention of new tokens over one sequence's contiguous keys
- * and values. Query head h reads key/value head h / queriesPerKv, as Hugging Face's repeat_kv does.
- * Kept apart from the model so a paged, batched variant can replace it.
+ * Grouped-query scaled dot-product attention over keys and values a cache has gathered:
+ * {@link #attend} for the new tokens of one sequence (prompt, chunk or decode token),
+ * {@link #attendDecode} for one new token of each of several sequences. Query head h reads
+ * key/value head h / queriesPerKv, as Hugging Face's repeat_kv does. The caches only store and
+ * gather, so a fused attention kernel can replace this class alone.
  */
 public final class Attention {
 
@@ -48,6 +50,30 @@ public final class Attention {
     NDArray probs = scores.softmax(-1).toType(q.getDataType(), false);
     NDArray out = probs.matMul(valuesByHead);        // [kvHeads, group*T, headDim]
     return out.reshape(kvHeads, group, t, headDim).transpose(2, 0, 1, 3).reshape(t, (long) heads * headDim);
+  }
+
+  /**
+   * One decode token per sequence over each sequence's own keys, padded to a common length: one
+   * batched product instead of one per sequence.
+   *
+   * @param q      [S, heads, headDim], already rotated
+   * @param keys   [S, L, kvHeads, headDim], L the longest context; padding rows are masked out
+   * @param values [S, L, kvHeads, headDim]
+   * @param mask   [S, L] additive: 0 for a sequence's positions, -inf for padding
+   * @return [S, heads*headDim]
+   */
+  public NDArray attendDecode(NDArray q, NDArray keys, NDArray values, NDArray mask) {
+    long s = q.getShape().get(0);
+    long l = keys.getShape().get(1);
+    long group = heads / kvHeads;
+    NDArray grouped = q.reshape(s, kvHeads, group, headDim);            // [S, kvHeads, group, headDim]
+    NDArray keysByHead = keys.transpose(0, 2, 3, 1);                   // [S, kvHeads, headDim, L]
+    NDArray valuesByHead = values.transpose(0, 2, 1, 3);               // [S, kvHeads, L, headDim]
+    // scores in fp32, padding masked: [S, kvHeads, group, L]
+    NDArray scores = grouped.matMul(keysByHead).toType(DataType.FLOAT32, false).mul(scale)
+        .add(mask.reshape(s, 1, 1, l));
+    NDArray probs = scores.softmax(-1).toType(q.getDataType(), false);
+    return probs.matMul(valuesByHead).reshape(s, (long) heads * headDim); // [S, heads*headDim]
   }
 
   /**

@@ -5,17 +5,24 @@ import static dev.twinmesh.worker.model.Layers.rmsNorm;
 import static dev.twinmesh.worker.model.Layers.swiGlu;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
 import dev.twinmesh.worker.checkpoint.TensorSource;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
- * The decoder of a Llama-family model over one sequence with a contiguous KV cache: a prefill of
- * T tokens, or one decode token (T = 1), or a chunk of a longer prompt.
+ * The decoder of a Llama-family model. Over one sequence with a contiguous {@link KvCache}: a
+ * prefill of T tokens, one decode token (T = 1), or a chunk of a longer prompt. Over a batch of
+ * sequences with a {@link PagedKvCache}: any mix of prompt chunks and decode tokens.
+ *
+ * <p>Not thread-safe: one engine thread runs it.
  */
 public final class LlamaModel implements AutoCloseable {
 
@@ -63,6 +70,11 @@ public final class LlamaModel implements AutoCloseable {
     return KvCache.allocate(config, Math.min(capacity, rope.maxPositions()), manager, weights.dataType());
   }
 
+  /** A block cache shared by every sequence of {@link #forward(BatchInput, PagedKvCache)}. */
+  public PagedKvCache newPagedCache(int numBlocks, int blockSize) {
+    return PagedKvCache.allocate(config, numBlocks, blockSize, manager, weights.dataType());
+  }
+
   /**
    * Runs tokens at positions startPosition.. through every layer, appending their keys and values
    * to the cache, which must already hold positions [0, startPosition).
@@ -70,75 +82,195 @@ public final class LlamaModel implements AutoCloseable {
    * @return fp32 logits [T, vocab]; the caller owns and closes them
    */
   public NDArray forward(int[] tokenIds, int startPosition, KvCache cache) {
-    return run(tokenIds, startPosition, cache, false);
+    return runContiguous(tokenIds, startPosition, cache, false);
   }
 
   /** Logits of the last position only, as the sampler wants them. */
   public float[] forwardLast(int[] tokenIds, int startPosition, KvCache cache) {
-    try (NDArray logits = run(tokenIds, startPosition, cache, true)) {
+    try (NDArray logits = runContiguous(tokenIds, startPosition, cache, true)) {
       return logits.toFloatArray();
     }
   }
 
-  private NDArray run(int[] tokenIds, int startPosition, KvCache cache, boolean lastOnly) {
+  /**
+   * One engine step over several sequences sharing a paged cache: every new token's key and value
+   * go to its slot, and each sequence attends over the slots of its block table.
+   *
+   * @return fp32 logits [S, vocab] of each sequence's last new token; the caller closes them
+   */
+  public NDArray forward(BatchInput batch, PagedKvCache cache) {
+    long[][] contexts = new long[batch.numSequences()][];
+    int token = 0;
+    for (int s = 0; s < contexts.length; s++) {
+      contexts[s] = batch.contextSlots(s, cache.blockSize());
+      token = checkSlots(batch, s, token, contexts[s], cache.numSlots());
+    }
+    try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
+      NDArray slots = step.create(toLongs(batch.slotMapping()));                          // [N]
+      boolean decodeOnly = batch.numTokens() == batch.numSequences();
+      AttentionStep attend = decodeOnly ? paddedDecode(step, cache, slots, contexts)
+          : perSequence(step, cache, slots, contexts, batch);
+      NDArray hidden = decode(step, batch.tokenIds(), toLongs(batch.positions()), attend);   // [N, hidden]
+      NDArray last = hidden.get(step, new NDIndex("{}", step.create(batch.lastTokenRows()))); // [S, hidden]
+      return keep(logits(last));
+    }
+  }
+
+  /** Every sequence adds one token: its keys are gathered padded to the longest context, then one product. */
+  private AttentionStep paddedDecode(NDManager step, PagedKvCache cache, NDArray slots, long[][] contexts) {
+    int sequences = contexts.length;
+    int longest = Arrays.stream(contexts).mapToInt(c -> c.length).max().orElseThrow();
+    long[] padded = new long[sequences * longest];
+    float[] mask = new float[sequences * longest];
+    for (int s = 0; s < sequences; s++) {
+      for (int p = 0; p < longest; p++) {
+        boolean real = p < contexts[s].length;
+        // padding reads the sequence's first slot and is masked out
+        padded[s * longest + p] = contexts[s][real ? p : 0];
+        mask[s * longest + p] = real ? 0 : Float.NEGATIVE_INFINITY;
+      }
+    }
+    NDArray paddedSlots = step.create(padded);                                              // [S*L]
+    NDArray paddingMask = step.create(mask, new Shape(sequences, longest));                 // [S, L]
+    long kvHeads = config.numKeyValueHeads();
+    long headDim = config.headDim();
+    return (layer, q, k, v) -> {
+      cache.write(layer, slots, k, v);
+      NDArray keys = cache.keys(step, layer, paddedSlots).reshape(sequences, longest, kvHeads, headDim);
+      NDArray values = cache.values(step, layer, paddedSlots).reshape(sequences, longest, kvHeads, headDim);
+      return attention.attendDecode(q, keys, values, paddingMask);
+    };
+  }
+
+  /** Prompt chunks among the new tokens: each sequence attends on its own, under its causal mask. */
+  private AttentionStep perSequence(NDManager step, PagedKvCache cache, NDArray slots, long[][] contexts,
+                                    BatchInput batch) {
+    int sequences = contexts.length;
+    NDArray[] contextSlots = new NDArray[sequences];                                      // each [context]
+    NDArray[] masks = new NDArray[sequences];                                             // each [query, context] or none
+    for (int s = 0; s < sequences; s++) {
+      contextSlots[s] = step.create(contexts[s]);
+      int query = batch.queryLengths()[s];
+      masks[s] = query == 1 ? null : Attention.causalMask(step, contexts[s].length - query, query);
+    }
+    return (layer, q, k, v) -> {
+      cache.write(layer, slots, k, v);
+      NDList outputs = new NDList(sequences);
+      long offset = 0;
+      for (int s = 0; s < sequences; s++) {
+        long query = batch.queryLengths()[s];
+        NDArray sequenceQ = q.get(new NDIndex("{}:{}", offset, offset + query));           // [query, heads, headDim]
+        outputs.add(attention.attend(sequenceQ, cache.keys(step, layer, contextSlots[s]),
+            cache.values(step, layer, contextSlots[s]), masks[s]));                       // [query, heads*headDim]
+        offset += query;
+      }
+      return sequences == 1 ? outputs.get(0) : NDArrays.concat(outputs, 0);
+    };
+  }
+
+  /** The slot mapping must agree with the block tables, or keys would land where no query looks. */
+  private static int checkSlots(BatchInput batch, int s, int firstToken, long[] contextSlots, long numSlots) {
+    int token = firstToken;
+    for (int i = 0; i < batch.queryLengths()[s]; i++, token++) {
+      long slot = batch.slotMapping()[token];
+      if (slot < 0 || slot >= numSlots || slot != contextSlots[batch.positions()[token]]) {
+        throw new IllegalArgumentException("sequence " + s + ": token at position " + batch.positions()[token]
+            + " maps to slot " + slot + " but its block table gives slot " + contextSlots[batch.positions()[token]]
+            + " (cache has " + numSlots + " slots)");
+      }
+    }
+    for (long slot : contextSlots) {
+      if (slot < 0 || slot >= numSlots) {
+        throw new IllegalArgumentException("sequence " + s + ": block table reaches slot " + slot
+            + " beyond the cache's " + numSlots);
+      }
+    }
+    return token;
+  }
+
+  private NDArray runContiguous(int[] tokenIds, int startPosition, KvCache cache, boolean lastOnly) {
     int t = tokenIds.length;
     if (t == 0) {
       throw new IllegalArgumentException("no tokens to run");
     }
     cache.checkRange(startPosition, t);
     int total = startPosition + t;
+    // Every intermediate is created on `step` and registered with the scope: both end with this call.
+    try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
+      NDArray mask = t == 1 ? null : Attention.causalMask(step, startPosition, t);       // [T, total] or none
+      AttentionStep contiguous = (layer, q, k, v) -> {
+        cache.write(layer, startPosition, k, v);
+        return attention.attend(q, cache.keys(step, layer, total), cache.values(step, layer, total), mask);
+      };
+      NDArray hidden = decode(step, tokenIds, positions(startPosition, t), contiguous);  // [T, hidden]
+      cache.setLength(total);
+      if (lastOnly) {
+        hidden = hidden.get(new NDIndex("{}", t - 1));                                  // [hidden]
+      }
+      return keep(logits(hidden));
+    }
+  }
+
+  /** Stores this layer's new k/v and returns the attention output [N, heads*headDim]. */
+  @FunctionalInterface
+  private interface AttentionStep {
+    NDArray apply(int layer, NDArray q, NDArray k, NDArray v);
+  }
+
+  /** Embedding and every decoder layer: the hidden states [N, hidden] before the final norm. */
+  private NDArray decode(NDManager step, int[] tokenIds, long[] positions, AttentionStep attend) {
+    int n = tokenIds.length;
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int headDim = config.headDim();
     double eps = config.rmsNormEps();
-    // Every intermediate is created on `step` and registered with the scope: both end with this call.
-    try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
-      NDArray ids = step.create(tokenIndices(tokenIds));                                 // [T]
-      // embedding lookup
-      NDArray x = weights.embedTokens().get(step, new NDIndex("{}", ids));               // [T, hidden]
-      RotaryEmbedding.Angles angles = rope.angles(step, positions(startPosition, t));    // [T, 1, headDim/2]
-      NDArray mask = t == 1 ? null : Attention.causalMask(step, startPosition, t);       // [T, total] or none
+    NDArray ids = step.create(tokenIndices(tokenIds));                                 // [N]
+    // embedding lookup
+    NDArray x = weights.embedTokens().get(step, new NDIndex("{}", ids));               // [N, hidden]
+    RotaryEmbedding.Angles angles = rope.angles(step, positions);                      // [N, 1, headDim/2]
 
-      for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
-        LlamaWeights.Layer w = weights.layers().get(layer);
-        // RMSNorm
-        NDArray h = rmsNorm(x, w.inputLayernorm(), eps);                          // [T, hidden]
-        // qkv projections
-        NDArray q = linear(h, w.qProj(), w.qProjBias()).reshape(t, heads, headDim);   // [T, heads, headDim]
-        NDArray k = linear(h, w.kProj(), w.kProjBias()).reshape(t, kvHeads, headDim); // [T, kvHeads, headDim]
-        NDArray v = linear(h, w.vProj(), w.vProjBias()).reshape(t, kvHeads, headDim); // [T, kvHeads, headDim]
-        // rotary
-        q = rope.rotate(q, angles);
-        k = rope.rotate(k, angles);
-        // append k and v to the KV cache
-        cache.write(layer, startPosition, k, v);
-        // grouped-query causal attention over every cached position
-        NDArray attended = attention.attend(q, cache.keys(step, layer, total),
-            cache.values(step, layer, total), mask);                               // [T, heads*headDim]
-        // output projection, residual
-        x = x.add(linear(attended, w.oProj(), null));                              // [T, hidden]
-        // RMSNorm
-        h = rmsNorm(x, w.postAttentionLayernorm(), eps);
-        // SwiGLU, residual
-        x = x.add(swiGlu(h, w.gateProj(), w.upProj(), w.downProj()));              // [T, hidden]
-      }
-      cache.setLength(total);
-
-      if (lastOnly) {
-        x = x.get(new NDIndex("{}:", t - 1));                                      // [1, hidden]
-      }
-      // final norm
-      x = rmsNorm(x, weights.norm(), eps);
-      // logits over the whole vocabulary, in fp32
-      NDArray logits = linear(x, weights.lmHead(), null).toType(DataType.FLOAT32, false); // [T, vocab]
-      if (lastOnly) {
-        logits = logits.reshape(config.vocabSize());                               // [vocab]
-      }
-      // The result outlives the step: the caller closes it.
-      NDScope.unregister(logits);
-      logits.attach(manager);
-      return logits;
+    for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
+      LlamaWeights.Layer w = weights.layers().get(layer);
+      // RMSNorm
+      NDArray h = rmsNorm(x, w.inputLayernorm(), eps);                                 // [N, hidden]
+      // qkv projections
+      NDArray q = linear(h, w.qProj(), w.qProjBias()).reshape(n, heads, headDim);      // [N, heads, headDim]
+      NDArray k = linear(h, w.kProj(), w.kProjBias()).reshape(n, kvHeads, headDim);    // [N, kvHeads, headDim]
+      NDArray v = linear(h, w.vProj(), w.vProjBias()).reshape(n, kvHeads, headDim);    // [N, kvHeads, headDim]
+      // rotary
+      q = rope.rotate(q, angles);
+      k = rope.rotate(k, angles);
+      // append k and v to the cache, then grouped-query causal attention over every cached position
+      NDArray attended = attend.apply(layer, q, k, v);                                 // [N, heads*headDim]
+      // output projection, residual
+      x = x.add(linear(attended, w.oProj(), null));                                    // [N, hidden]
+      // RMSNorm
+      h = rmsNorm(x, w.postAttentionLayernorm(), eps);
+      // SwiGLU, residual
+      x = x.add(swiGlu(h, w.gateProj(), w.upProj(), w.downProj()));                    // [N, hidden]
     }
+    return x;
+  }
+
+  /** Final norm and the vocabulary projection, in fp32: [..., vocab]. */
+  private NDArray logits(NDArray hidden) {
+    return linear(rmsNorm(hidden, weights.norm(), config.rmsNormEps()), weights.lmHead(), null)
+        .toType(DataType.FLOAT32, false);
+  }
+
+  /** The result outlives the step: out of the scope, onto the model's manager; the caller closes it. */
+  private NDArray keep(NDArray result) {
+    NDScope.unregister(result);
+    result.attach(manager);
+    return result;
+  }
+
+  private static long[] toLongs(int[] values) {
+    long[] longs = new long[values.length];
+    for (int i = 0; i < values.length; i++) {
+      longs[i] = values[i];
+    }
+    return longs;
   }
 
   private long[] tokenIndices(int[] tokenIds) {

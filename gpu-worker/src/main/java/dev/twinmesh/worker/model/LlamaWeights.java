@@ -191,7 +191,13 @@ public final class LlamaWeights implements AutoCloseable {
             + " but the config expects " + Arrays.toString(expected));
       }
       used.add(name);
-      return place(source.readFloat32(name), new Shape(expected));
+      FloatBuffer data = source.readFloat32(name).slice();
+      Shape shape = new Shape(expected);
+      if (data.remaining() != shape.size()) {
+        throw new CheckpointException(origin, "tensor " + name + " holds " + data.remaining()
+            + " values but its shape " + Arrays.toString(expected) + " needs " + shape.size());
+      }
+      return place(data, shape);
     }
 
     void skip(String name) {
@@ -213,9 +219,13 @@ public final class LlamaWeights implements AutoCloseable {
               .slice();
           long[] chunkShape = shape.getShape().clone();
           chunkShape[0] = count;
-          NDArray chunk = staging.create(slice, new Shape(chunkShape), DataType.FLOAT32)
-              .toType(type, false)
-              .toDevice(target.getDevice(), false);
+          NDArray staged = staging.create(slice, new Shape(chunkShape), DataType.FLOAT32);
+          NDArray chunk = staged.toType(type, false).toDevice(target.getDevice(), false);
+          if (chunk == staged) {
+            // A CPU tensor made from a buffer lives in that direct buffer, which counts against the
+            // JVM's direct-memory cap (the heap size by default); a clone lives in PyTorch's memory.
+            chunk = staged.duplicate();
+          }
           chunks.add(chunk);
         }
         NDArray whole = chunks.size() == 1 ? chunks.get(0) : NDArrays.concat(chunks, 0);

@@ -49,6 +49,9 @@ public final class Sampler {
     for (int i = 0; i < vocab; i++) {
       max = Math.max(max, scores[i]);
     }
+    if (!Double.isFinite(max)) {
+      throw new IllegalStateException("no finite best logit (max is " + max + ")");
+    }
     double total = 0;
     for (int i = 0; i < vocab; i++) {
       weights[i] = Math.exp(scores[i] - max);

@@ -10,6 +10,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.twinmesh.worker.checkpoint.CheckpointException;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -59,6 +61,33 @@ class LlamaWeightsTest {
       assertArrayEquals(source.get("model.layers.1.mlp.down_proj.weight"), weights.layers().get(1).downProj().toFloatArray());
       assertArrayEquals(source.get("model.norm.weight"), weights.norm().toFloatArray());
     }
+  }
+
+  @Test
+  void cpuWeightsDoNotPinJavaDirectMemory() throws InterruptedException {
+    // Direct buffers count against -XX:MaxDirectMemorySize (the heap size by default): a CPU model
+    // held in them could not outgrow the heap.
+    ModelConfig config = TinyConfigs.llama3();
+    InMemoryTensorSource source = InMemoryTensorSource.random(config, 10);
+    long weightBytes = config.parameterCount() * Float.BYTES;
+    long before = directMemoryAfterGc();
+    try (LlamaWeights weights = load(source, config)) {
+      long pinned = directMemoryAfterGc() - before;
+      assertTrue(pinned < weightBytes / 2, pinned + " bytes of direct memory held by " + weightBytes + " bytes of weights");
+    }
+  }
+
+  private static long directMemoryAfterGc() throws InterruptedException {
+    BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+        .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
+    long used = Long.MAX_VALUE;
+    // Cleaners run after collection; a few rounds let freed buffers settle.
+    for (int round = 0; round < 5; round++) {
+      System.gc();
+      Thread.sleep(20);
+      used = Math.min(used, direct.getMemoryUsed());
+    }
+    return used;
   }
 
   @Test

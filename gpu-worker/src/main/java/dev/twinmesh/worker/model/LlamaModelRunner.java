@@ -1,0 +1,76 @@
+package dev.twinmesh.worker.model;
+
+import ai.djl.ndarray.NDArray;
+import dev.twinmesh.worker.engine.ModelRunner;
+import dev.twinmesh.worker.scheduler.SchedulerOutput;
+import dev.twinmesh.worker.scheduler.SchedulerOutput.ScheduledSequence;
+import java.util.List;
+
+/**
+ * Turns a scheduled step into the model's batch input (token ids, positions, slot mapping, context
+ * lengths, block tables), runs {@link LlamaModel} over the paged cache, and hands back the logits rows
+ * the sampler needs. Owns the model and the cache.
+ */
+public final class LlamaModelRunner implements ModelRunner {
+  private final LlamaModel model;
+  private final PagedKvCache cache;
+
+  public LlamaModelRunner(LlamaModel model, int numBlocks, int blockSize) {
+    this.model = model;
+    this.cache = model.newPagedCache(numBlocks, blockSize);
+  }
+
+  /** Blocks of {@code blockSize} tokens that fit {@code budgetBytes}: keys and values of every layer. */
+  public static int blocksFor(long budgetBytes, int blockSize, int layers, int kvHeads, int headDim, int bytesPerValue) {
+    long perBlock = 2L * layers * blockSize * kvHeads * headDim * bytesPerValue;
+    return (int) Math.min(Integer.MAX_VALUE, budgetBytes / perBlock);
+  }
+
+  @Override
+  public float[][] execute(SchedulerOutput step) {
+    BatchInput batch = batchInput(step.scheduled());
+    float[][] rows = new float[step.scheduled().size()][];
+    try (NDArray logits = model.forward(batch, cache)) {
+      float[] flat = logits.toFloatArray();
+      int vocab = (int) logits.getShape().get(1);
+      for (int s = 0; s < rows.length; s++) {
+        if (step.scheduled().get(s).samplesToken()) {
+          rows[s] = new float[vocab];
+          System.arraycopy(flat, s * vocab, rows[s], 0, vocab);
+        }
+      }
+    }
+    return rows;
+  }
+
+  private BatchInput batchInput(List<ScheduledSequence> scheduled) {
+    int n = scheduled.stream().mapToInt(ScheduledSequence::numNewTokens).sum();
+    int[] tokens = new int[n];
+    int[] positions = new int[n];
+    int[] slots = new int[n];
+    int[] queryLengths = new int[scheduled.size()];
+    int[] contextLengths = new int[scheduled.size()];
+    int[][] blockTables = new int[scheduled.size()][];
+    int offset = 0;
+    for (int s = 0; s < scheduled.size(); s++) {
+      ScheduledSequence seq = scheduled.get(s);
+      int count = seq.numNewTokens();
+      System.arraycopy(seq.tokenIds(), 0, tokens, offset, count);
+      System.arraycopy(seq.slotMapping(cache.blockSize()), 0, slots, offset, count);
+      for (int i = 0; i < count; i++) {
+        positions[offset + i] = seq.startPosition() + i;
+      }
+      queryLengths[s] = count;
+      contextLengths[s] = seq.contextLength();
+      blockTables[s] = seq.blockTable();
+      offset += count;
+    }
+    return new BatchInput(tokens, positions, slots, queryLengths, contextLengths, blockTables);
+  }
+
+  @Override
+  public void close() {
+    cache.close();
+    model.close();
+  }
+}
