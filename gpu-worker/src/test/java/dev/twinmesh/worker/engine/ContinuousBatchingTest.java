@@ -60,7 +60,7 @@ class ContinuousBatchingTest {
    * below the longest prompt, block sizes that do and do not divide the prompts.
    */
   @ParameterizedTest(name = "{0} blocks of {1}, budget {2}, {3} seats")
-  @CsvSource({"20, 4, 16, 6", "26, 3, 7, 4", "70, 1, 5, 5", "5, 16, 32, 3"})
+  @CsvSource({"20, 4, 16, 6", "26, 3, 7, 4", "70, 1, 5, 5", "5, 16, 32, 3", "30, 2, 2, 2"})
   void concurrentGreedyRequestsMatchTheSameRequestsRunOneAtATime(int numBlocks, int blockSize, int budget, int seats)
       throws Exception {
     Built together = fixture.engine(numBlocks, blockSize, budget, seats);
