@@ -236,7 +236,7 @@ final class EngineFixture implements AutoCloseable {
   }
 
   /** Collects one request's events thread-safely; completes on its single end event. */
-  static final class Collector implements Consumer<GenerationEvent> {
+  static class Collector implements Consumer<GenerationEvent> {
     final List<GenerationEvent> events = new CopyOnWriteArrayList<>();
     final CompletableFuture<GenerationEvent> end = new CompletableFuture<>();
     final AtomicLong eventsAfterEnd = new AtomicLong();
