@@ -87,6 +87,10 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     queuedTokens.addAndGet(tokens);
     Request entry = new Request(request.requestId() + "#" + requestIds.incrementAndGet(), request, events);
     incoming.add(entry);
+    if (stopping && incoming.remove(entry)) {
+      // close() began after the check above and may have failed the queue already: this one would never end
+      throw ApiException.unavailable("the worker is shutting down", 5);
+    }
     return () -> {
       entry.cancelled = true;
       cancelled.add(entry);
