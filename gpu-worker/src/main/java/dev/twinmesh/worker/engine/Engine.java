@@ -88,6 +88,10 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     queuedTokens.addAndGet(tokens);
     Request entry = new Request(request.requestId() + "#" + requestIds.incrementAndGet(), request, events);
     incoming.add(entry);
+    if (stopping && incoming.remove(entry)) {
+      // close() began after the check above and may have failed the queue already: this one would never end
+      throw ApiException.unavailable("the worker is shutting down", 5);
+    }
     return () -> {
       entry.cancelled = true;
       cancelled.add(entry);
@@ -155,7 +159,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
       metrics.promptTokens(r.promptTokenIds().length);
     } catch (ApiException e) {
       dequeued(entry);
-      entry.events.accept(new GenerationEvent.Failed(e, r.promptTokenIds().length, 0));
+      send(entry, new GenerationEvent.Failed(e, r.promptTokenIds().length, 0));
     }
   }
 
@@ -191,7 +195,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
         Request entry = active.remove(failed.requestId());
         if (entry != null) {
           leave(entry, "error");
-          entry.events.accept(new GenerationEvent.Failed(ApiException.internal("generation failed: "
+          send(entry, new GenerationEvent.Failed(ApiException.internal("generation failed: "
               + e.getClass().getSimpleName()), failed.numPromptTokens(), failed.numCompletionTokens()));
         }
       }
@@ -229,7 +233,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
   /** Sends a sampled token on; ends the request when its output or the scheduler says it is done. */
   private void emit(Request entry, Sample sample) {
     entry.tokenProduced(metrics);
-    entry.events.accept(entry.output.accept(sample));
+    send(entry, entry.output.accept(sample));
     if (!entry.output.finished() && !entry.sequence.isFinished()) {
       return;
     }
@@ -240,7 +244,18 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     GenerationEvent.Finished finished = entry.output.finish(entry.sequence.numPromptTokens(),
         entry.sequence.numCachedPromptTokens(), entry.queueNanos());
     leave(entry, finished.finishReason());
-    entry.events.accept(finished);
+    send(entry, finished);
+  }
+
+  /** Hands an event to its request's owner; an owner that throws loses its own request, never the others'. */
+  private void send(Request entry, GenerationEvent event) {
+    try {
+      entry.events.accept(event);
+    } catch (RuntimeException e) {
+      LOG.warn("the event consumer of {} failed; cancelling it", entry.id, e);
+      entry.cancelled = true;
+      cancelled.add(entry);
+    }
   }
 
   /** Aborted sequences leave without an event: their client is gone. */
@@ -294,13 +309,13 @@ public final class Engine implements GenerationBackend, AutoCloseable {
 
   private void failAll(ApiException error) {
     for (Request entry : active.values()) {
-      entry.events.accept(new GenerationEvent.Failed(error, entry.request.promptTokenIds().length,
+      send(entry, new GenerationEvent.Failed(error, entry.request.promptTokenIds().length,
           entry.sequence.numCompletionTokens()));
     }
     active.clear();
     Request entry;
     while ((entry = incoming.poll()) != null) {
-      entry.events.accept(new GenerationEvent.Failed(error, entry.request.promptTokenIds().length, 0));
+      send(entry, new GenerationEvent.Failed(error, entry.request.promptTokenIds().length, 0));
     }
   }
 

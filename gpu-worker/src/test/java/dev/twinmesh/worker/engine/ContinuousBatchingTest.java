@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,17 +60,20 @@ class ContinuousBatchingTest {
    * below the longest prompt, block sizes that do and do not divide the prompts.
    */
   @ParameterizedTest(name = "{0} blocks of {1}, budget {2}, {3} seats")
-  @CsvSource({"20, 4, 16, 6", "26, 3, 7, 4", "70, 1, 5, 5", "5, 16, 32, 3"})
+  @CsvSource({"20, 4, 16, 6", "26, 3, 7, 4", "70, 1, 5, 5", "5, 16, 32, 3", "30, 2, 2, 2"})
   void concurrentGreedyRequestsMatchTheSameRequestsRunOneAtATime(int numBlocks, int blockSize, int budget, int seats)
       throws Exception {
     Built together = fixture.engine(numBlocks, blockSize, budget, seats);
     List<Collector> collectors = new ArrayList<>();
+    EngineFixture.Runner.Hold firstStep = together.runner().hold();
     for (int i = 0; i < SHAPES.length; i++) {
       Collector c = new Collector();
       together.engine().submit(fixture.request(prompts.get(i), EngineFixture.greedy(SHAPES[i][1])), c);
       collectors.add(c);
-      if (i == 3) {
-        awaitFirstToken(collectors.get(0)); // later requests join a batch that is already decoding
+      if (i == 0) {
+        firstStep.awaitEntered(); // the next three join a batch that is already running
+      } else if (i == 3) {
+        firstStep.release().complete(null); // together they need more blocks than the pool has: preemption
       } else if (i > 3) {
         Thread.sleep(3);
       }
@@ -93,12 +95,5 @@ class ContinuousBatchingTest {
     assertEquals(Arrays.stream(SHAPES).mapToInt(s -> s[1]).sum(), together.metrics().generationTokens.get());
     assertEquals(Arrays.stream(SHAPES).mapToInt(s -> s[0]).sum(), together.metrics().promptTokens.get(),
         "prompts counted once, however often they were preempted");
-  }
-
-  private static void awaitFirstToken(Collector c) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(EngineFixture.TIMEOUT_SECONDS);
-    while (c.tokens().isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(1);
-    }
   }
 }

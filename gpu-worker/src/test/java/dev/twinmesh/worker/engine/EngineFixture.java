@@ -157,11 +157,9 @@ final class EngineFixture implements AutoCloseable {
   /** Delegates to the real runner; can hold a step at a gate or fail one; never closes the shared model. */
   static final class Runner implements ModelRunner {
     private final LlamaModelRunner delegate;
-    private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
-    private volatile CompletableFuture<Void> entered = CompletableFuture.completedFuture(null);
+    private volatile Hold hold = new Hold(CompletableFuture.completedFuture(null), CompletableFuture.completedFuture(null));
     volatile boolean failNext;
     volatile boolean nanNext;
-    final AtomicLong steps = new AtomicLong();
     volatile int maxTokensInStep;
     volatile boolean sawChunkedPrefill;
 
@@ -171,10 +169,9 @@ final class EngineFixture implements AutoCloseable {
 
     /** Holds the engine inside its next step until released; {@code entered} completes once it is there. */
     Hold hold() {
-      Hold hold = new Hold(new CompletableFuture<>(), new CompletableFuture<>());
-      gate = hold.release();
-      entered = hold.entered();
-      return hold;
+      Hold next = new Hold(new CompletableFuture<>(), new CompletableFuture<>());
+      hold = next;
+      return next;
     }
 
     record Hold(CompletableFuture<Void> entered, CompletableFuture<Void> release) {
@@ -185,9 +182,9 @@ final class EngineFixture implements AutoCloseable {
 
     @Override
     public float[][] execute(SchedulerOutput step) {
-      entered.complete(null);
-      gate.join();
-      steps.incrementAndGet();
+      Hold current = hold;
+      current.entered().complete(null);
+      current.release().join();
       maxTokensInStep = Math.max(maxTokensInStep, step.numScheduledTokens());
       if (step.scheduled().stream().anyMatch(s -> !s.samplesToken())) {
         sawChunkedPrefill = true;
@@ -236,7 +233,7 @@ final class EngineFixture implements AutoCloseable {
   }
 
   /** Collects one request's events thread-safely; completes on its single end event. */
-  static final class Collector implements Consumer<GenerationEvent> {
+  static class Collector implements Consumer<GenerationEvent> {
     final List<GenerationEvent> events = new CopyOnWriteArrayList<>();
     final CompletableFuture<GenerationEvent> end = new CompletableFuture<>();
     final AtomicLong eventsAfterEnd = new AtomicLong();

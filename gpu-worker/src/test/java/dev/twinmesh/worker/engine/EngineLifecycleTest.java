@@ -144,6 +144,33 @@ class EngineLifecycleTest {
         .status());
   }
 
+  @Test
+  void aConsumerThatThrowsLosesOnlyItsOwnRequest() throws Exception {
+    Built built = fixture.engine(64, 4, 64, 4);
+    Collector broken = new Collector() {
+      @Override
+      public void accept(GenerationEvent event) {
+        super.accept(event);
+        if (events.size() >= 2) {
+          throw new IllegalStateException("the connection is gone");
+        }
+      }
+    };
+    Collector healthy = new Collector();
+    built.engine().submit(fixture.request(fixture.prompt(44, 10), EngineFixture.greedy(20)), broken);
+    built.engine().submit(fixture.request(fixture.prompt(45, 10), EngineFixture.greedy(20)), healthy);
+
+    GenerationEvent.Finished end = healthy.finished();
+    assertEquals(20, end.completionTokens());
+    assertEquals(20, healthy.tokens().size(), "every token of the request beside it was delivered");
+    assertEquals("length", end.finishReason());
+    EngineFixture.awaitPoolFull(built);
+    int seen = broken.events.size();
+    Thread.sleep(100);
+    assertEquals(seen, broken.events.size(), "the request whose consumer failed was dropped");
+    assertTrue(seen < 20, "dropped early: " + seen + " events");
+  }
+
   static void awaitTokens(Collector c, int count) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(EngineFixture.TIMEOUT_SECONDS);
     while (c.tokens().size() < count && System.nanoTime() < deadline) {

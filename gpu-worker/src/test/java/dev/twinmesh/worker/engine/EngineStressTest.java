@@ -109,6 +109,5 @@ class EngineStressTest {
       }
     }
     assertTrue(crowd.metrics().preemptions.get() > 0, "the pool forced preemptions");
-    assertTrue(crowd.metrics().prefixHits.get() > 0, "repeated prompts hit the prefix cache");
   }
 }

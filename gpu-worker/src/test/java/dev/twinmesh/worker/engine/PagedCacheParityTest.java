@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import dev.twinmesh.common.SamplingParams;
 import dev.twinmesh.worker.model.BatchInput;
 import dev.twinmesh.worker.model.KvCache;
 import dev.twinmesh.worker.model.LlamaModelRunner;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Logits computed through the paged KV cache (batched, chunked, scattered blocks, prefix-cache hits,
  * recompute after preemption) equal a full recompute of the same tokens without any cache, at every
- * position.
+ * position; and the logprobs the engine reports are that recompute's log-softmax.
  */
 class PagedCacheParityTest {
   private static final int BLOCK_SIZE = 4;
@@ -142,6 +143,52 @@ class PagedCacheParityTest {
     assertTrue(scheduler.numPrefixCacheHitTokens() > 0, "the repeated prompt hit the prefix cache");
     assertEquals(4 * 6, sampled);
     assertEquals(numBlocks, scheduler.blockManager().numFreeBlocks());
+  }
+
+  @Test
+  void theEnginesReportedLogprobsAreTheLogSoftmaxOfAFullRecompute() throws Exception {
+    EngineFixture.Built built = fixture.engine(32, BLOCK_SIZE, 8, 2); // a chunked prompt
+    int[] prompt = fixture.prompt(13, 19);
+    SamplingParams params = new SamplingParams(0, 1, 0, 0, 1, 0, 0, null, List.of(), List.of(), 8, true, 3, true);
+    EngineFixture.Collector c = new EngineFixture.Collector();
+    built.engine().submit(fixture.request(prompt, params), c);
+    c.finished();
+    int[] tokens = Arrays.copyOf(prompt, prompt.length + 8);
+    List<GenerationEvent.Token> events = c.tokens();
+    for (int i = 0; i < events.size(); i++) {
+      tokens[prompt.length + i] = events.get(i).sampled().tokenId();
+    }
+    float[][] full = fullRecompute(Arrays.copyOf(tokens, tokens.length - 1));
+    for (int i = 0; i < events.size(); i++) {
+      float[] row = full[prompt.length - 1 + i];
+      double[] logSoftmax = logSoftmax(row);
+      GenerationEvent.Token event = events.get(i);
+      assertEquals(argMax(row), event.sampled().tokenId(), "token " + i + " is the argmax");
+      assertEquals(logSoftmax[event.sampled().tokenId()], event.sampled().logprob(), 1e-3, "token " + i + " logprob");
+      assertEquals(3, event.top().size());
+      for (TokenLogprob alternative : event.top()) {
+        assertEquals(logSoftmax[alternative.tokenId()], alternative.logprob(), 1e-3, "token " + i + " alternative");
+      }
+      assertEquals(event.sampled().tokenId(), event.top().get(0).tokenId(), "the greedy choice is the best alternative");
+    }
+    EngineFixture.awaitPoolFull(built);
+  }
+
+  private static double[] logSoftmax(float[] row) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float v : row) {
+      max = Math.max(max, v);
+    }
+    double sum = 0;
+    for (float v : row) {
+      sum += Math.exp(v - max);
+    }
+    double log = max + Math.log(sum);
+    double[] out = new double[row.length];
+    for (int i = 0; i < row.length; i++) {
+      out[i] = row[i] - log;
+    }
+    return out;
   }
 
   /** Runs one batched step over the paged cache and records each sequence's logits at its last new position. */

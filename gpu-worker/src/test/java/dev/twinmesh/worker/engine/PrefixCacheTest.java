@@ -2,12 +2,16 @@ package dev.twinmesh.worker.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twinmesh.common.SamplingParams;
 import dev.twinmesh.worker.engine.EngineFixture.Built;
 import dev.twinmesh.worker.engine.EngineFixture.Collector;
 import dev.twinmesh.worker.engine.EngineFixture.Result;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,6 +74,45 @@ class PrefixCacheTest {
     assertArrayEquals(computedVariant.tokenIds(), cachedVariant.tokenIds());
     EngineFixture.awaitPoolFull(built);
     EngineFixture.awaitPoolFull(fresh);
+  }
+
+  @Test
+  void requestsSharingCachedBlocksUnderPreemptionMatchEachRequestAlone() throws Exception {
+    int[] prompt = fixture.prompt(23, 40);
+    List<SamplingParams> params = List.of(EngineFixture.greedy(30), EngineFixture.sampling(1.0, 1L, List.of(), 30, 1),
+        EngineFixture.sampling(1.0, 2L, List.of(), 30, 1), EngineFixture.sampling(1.0, 3L, List.of(), 30, 1));
+    List<Result> alone = new ArrayList<>();
+    for (SamplingParams p : params) {
+      alone.add(run(fixture.engine(64, 4, 64, 4), prompt, p));
+    }
+
+    // 24 blocks of 4: four requests of 70 tokens share 10 prompt blocks and need 8 more each
+    Built built = fixture.engine(24, 4, 64, 4);
+    EngineFixture.Runner.Hold firstPrompt = built.runner().hold();
+    List<Collector> collectors = new ArrayList<>();
+    for (int i = 0; i < params.size(); i++) {
+      Collector c = new Collector();
+      built.engine().submit(fixture.request(prompt, params.get(i)), c);
+      collectors.add(c);
+      if (i == 0) {
+        firstPrompt.awaitEntered(); // the others arrive while the first computes the shared prompt
+      }
+    }
+    firstPrompt.release().complete(null);
+    for (int i = 0; i < params.size(); i++) {
+      Result got = Result.of(collectors.get(i));
+      assertArrayEquals(alone.get(i).tokenIds(), got.tokenIds(), "request " + i);
+      assertEquals(alone.get(i).text(), got.text(), "request " + i);
+      assertEquals(i == 0 ? 0 : 36, got.cachedPromptTokens(), "request " + i + " cached prompt tokens");
+    }
+    assertTrue(built.metrics().preemptions.get() > 0, "the pool forced preemption of sequences sharing blocks");
+    EngineFixture.awaitPoolFull(built);
+  }
+
+  private static Result run(Built built, int[] prompt, SamplingParams params) throws Exception {
+    Collector c = new Collector();
+    built.engine().submit(fixture.request(prompt, params), c);
+    return Result.of(c);
   }
 
   private static Result run(Built built, int[] prompt, int maxTokens) throws Exception {

@@ -117,6 +117,10 @@ class SamplingBehaviourTest {
     assertTrue(plainRepeats > 0, "greedy on random weights loops: " + plainRepeats + " repeats");
     assertTrue(penalizedRepeats < plainRepeats, "repeats " + penalizedRepeats + " with the penalty, "
         + plainRepeats + " without");
+    SamplingParams frequency = new SamplingParams(0, 1, 0, 0, 1, 2.0, 0, null, List.of(), List.of(), 60, true, 0, true);
+    int frequencyRepeats = repeats(Result.of(submit(prompt, frequency)).tokenIds());
+    assertTrue(frequencyRepeats < plainRepeats, "repeats " + frequencyRepeats + " with frequency_penalty, "
+        + plainRepeats + " without");
   }
 
   /** Tokens that already occurred earlier in the completion. */
