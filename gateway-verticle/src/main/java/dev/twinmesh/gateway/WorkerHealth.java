@@ -54,7 +54,20 @@ final class WorkerHealth {
             resp.body();
             mark(worker, resp.statusCode() == 200);
           })
-          .onFailure(e -> mark(worker, false));
+          .onFailure(e -> unanswered(worker, e));
+    }
+  }
+
+  /**
+   * A probe that got no answer (timed out, refused) counts as one failure toward ejection, like a failed
+   * request: one late answer from a busy worker or a paused JVM must not take the worker out, while a
+   * worker that is gone leaves after a few probes (and requests that hit it meanwhile move elsewhere).
+   */
+  private void unanswered(WorkerPool.Worker worker, Throwable e) {
+    boolean was = worker.healthy;
+    pool.failed(worker);
+    if (was && !worker.healthy) {
+      LOG.info("worker {} is unhealthy: {}", worker.id(), e.getMessage());
     }
   }
 

@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The workers this gateway sends generations to. A worker is healthy while its {@code /health} answers
- * and it has not failed {@code ejectAfterFailures} requests in a row; an ejected worker comes back when
- * a health check passes. Generations go to the healthy worker with the fewest requests in flight.
+ * 200 and it has not failed {@code ejectAfterFailures} requests or probes in a row; an ejected worker
+ * comes back when a health check passes. Generations go to the healthy worker with the fewest requests in flight.
  */
 final class WorkerPool {
 

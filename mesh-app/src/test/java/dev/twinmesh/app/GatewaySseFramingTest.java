@@ -6,10 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twinmesh.gateway.GatewayConfig;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,12 +35,28 @@ class GatewaySseFramingTest {
   private static final Pattern EVENTS = Pattern.compile("(data: [^\\n]+\\n\\n)+");
 
   static TestMesh mesh;
+  /** Keep-alives only after a minute of silence, so these streams hold data events and nothing else. */
   static String gateway;
+  /** Keep-alives after 100 ms of silence, in front of a worker that pauses before its first token. */
+  static String chatty;
 
   @BeforeAll
   static void start() {
     mesh = TestMesh.start(1, TestMesh.runtime());
-    gateway = mesh.gateway();
+    gateway = mesh.gateway(new GatewayConfig.Limits(64, 64, Duration.ofSeconds(2), 3, Duration.ofMinutes(1)), Set.of(),
+        GatewayConfig.DEFAULT_MAX_BODY_BYTES);
+    HttpServer slowWorker = TestMesh.await(mesh.vertx().createHttpServer().requestHandler(req -> {
+      if (req.path().equals("/health")) {
+        req.response().end();
+        return;
+      }
+      HttpServerResponse response = req.response().setChunked(true).putHeader("content-type", "text/event-stream");
+      response.write("data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n");
+      mesh.vertx().setTimer(600, t -> response.end("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"late\"},"
+          + "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"));
+    }).listen(0, "127.0.0.1"));
+    chatty = mesh.gateway(List.of(URI.create("http://127.0.0.1:" + slowWorker.actualPort())),
+        new GatewayConfig.Limits(64, 64, Duration.ofMinutes(5), 3, Duration.ofMillis(100)), Set.of(), 1 << 20);
   }
 
   @AfterAll
@@ -46,7 +68,11 @@ class GatewaySseFramingTest {
 
   /** The whole stream of one request: its head and every body byte. */
   private static RawSse stream(String path, String body) throws Exception {
-    try (RawSse response = RawSse.post(gateway + path, body)) {
+    return stream(path, body, gateway);
+  }
+
+  private static RawSse stream(String path, String body, String through) throws Exception {
+    try (RawSse response = RawSse.post(through + path, body)) {
       response.readAll();
       return response;
     }
@@ -159,6 +185,13 @@ class GatewaySseFramingTest {
     long spreadMs = (done - firstText) / 1_000_000;
     assertTrue(spreadMs > 200, "400 tokens take a while: the first text must arrive long before [DONE], "
         + "but the gap was " + spreadMs + " ms (buffered?)");
+  }
+
+  @Test
+  void aSilentStreamGetsKeepAliveCommentsBetweenEvents() throws Exception {
+    String body = stream("/v1/chat/completions", CHAT.formatted(4, ""), chatty).body.toString();
+    assertTrue(Pattern.compile("data: \\{[^\\n]+\\n\\n(: keep-alive\\n\\n)+data: \\{[^\\n]+\"late\"[^\\n]+\\n\\ndata: \\[DONE\\]\\n\\n")
+        .matcher(body).matches(), "SSE comments keep a silent stream open, and only between events: " + body);
   }
 
   private static List<JsonObject> chunks(String body) {

@@ -26,12 +26,14 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "http", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Loads an OpenAI-compatible endpoint (the twin-mesh gateway, a worker, or any other server) with",
-        "streamed generations: each concurrency level keeps that many requests in flight until --requests",
-        "have been sent. Reports time to first token (TTFT), inter-token latency (ITL), end-to-end latency,",
-        "aggregate output tokens/s and errors; prints a table and writes JSON and Markdown to --out.",
-        "With --compare-url (a worker's URL) it runs each level against both and prints what the gateway",
-        "adds. Requests ask for --max-tokens with ignore_eos, so every answer has the same length."})
+        "Loads an OpenAI-compatible endpoint (the twin-mesh gateway, a worker, or",
+        "any other server) with streamed generations: each concurrency level keeps",
+        "that many requests in flight until --requests have been sent. Reports time",
+        "to first token (TTFT), inter-token latency (ITL), end-to-end latency,",
+        "aggregate output tokens/s and errors; prints a table and writes JSON and",
+        "Markdown to --out. With --compare-url (a worker's URL) it runs each level",
+        "against both and prints what the gateway adds. Requests ask for",
+        "--max-tokens with ignore_eos, so every answer has the same length."})
 public final class HttpBench implements Callable<Integer> {
 
   @Option(names = "--url", required = true, description = "Base URL of the endpoint under test, e.g. http://127.0.0.1:8080.")
