@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * BAAI's bge-small-en-v1.5 (384 dimensions, compared by cosine), run offline on ONNX Runtime from the
@@ -36,6 +37,8 @@ public final class BgeSmallEmbedder implements Embedder {
 
   private final OrtEnvironment env;
   private final OrtSession session;
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private volatile boolean closed;
   private final HuggingFaceTokenizer modelTokenizer;
   private final HuggingFaceTokenizer spanTokenizer;
   private final boolean needsTypeIds;
@@ -87,8 +90,24 @@ public final class BgeSmallEmbedder implements Embedder {
     return MAX_TOKENS;
   }
 
+  /**
+   * Embeds on any number of threads at once. Holds the read side of {@link #lifecycle} so that
+   * {@link #close()} waits for runs in flight: freeing the native session under a running one crashes the JVM.
+   */
   @Override
   public List<float[]> embed(List<String> texts) {
+    lifecycle.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the embedder is closed");
+      }
+      return embedOpen(texts);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private List<float[]> embedOpen(List<String> texts) {
     float[][] vectors = new float[texts.size()][];
     // Batches of similar length waste little on padding.
     Integer[] order = new Integer[texts.size()];
@@ -161,7 +180,16 @@ public final class BgeSmallEmbedder implements Embedder {
     if (text.isEmpty()) {
       return List.of();
     }
-    CharSpan[] spans = spanTokenizer.encode(text, false, false).getCharTokenSpans();
+    CharSpan[] spans;
+    lifecycle.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the embedder is closed");
+      }
+      spans = spanTokenizer.encode(text, false, false).getCharTokenSpans();
+    } finally {
+      lifecycle.readLock().unlock();
+    }
     List<TokenSpan> out = new ArrayList<>(spans.length);
     for (CharSpan span : spans) {
       if (span != null) {
@@ -173,6 +201,15 @@ public final class BgeSmallEmbedder implements Embedder {
 
   @Override
   public void close() {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
     try {
       session.close();
     } catch (OrtException e) {
