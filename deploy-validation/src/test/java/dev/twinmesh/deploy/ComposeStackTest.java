@@ -45,6 +45,9 @@ class ComposeStackTest {
     assertEquals(Set.of("model-init", "worker", "business", "monitoring"), services.keySet());
     assertEquals("model random", services.get("model-init").command());
     assertEquals(services.get("model-init").option("--out"), services.get("worker").option("--model"));
+    long drain = java.time.Duration.parse(services.get("worker").option("--drain-timeout")).toSeconds();
+    long grace = java.time.Duration.parse("PT" + COMPOSE.at("/services/worker/stop_grace_period").asText().toUpperCase()).toSeconds();
+    assertTrue(grace > drain, "docker stops the worker after its drain: stop_grace_period " + grace + " s > " + drain + " s");
   }
 
   @Test

@@ -14,11 +14,15 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 import picocli.CommandLine;
@@ -29,11 +33,14 @@ import picocli.CommandLine;
  * API key file.
  */
 class ContainerCommandsTest {
-  /** Read by code that is not a twin-mesh option: the JVM, DJL, the NVIDIA runtime, the RAG store (rag-verticle's RagConfig). */
-  static final Set<String> ENV_READ_ELSEWHERE = Set.of("JAVA_TOOL_OPTIONS", "JAVA_HOME", "PATH", "ENGINE_CACHE_DIR",
-      "DJL_CACHE_DIR", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "QDRANT_URL", "QDRANT_API_KEY");
+  /** Read by what is not a twin-mesh option: the JVM, DJL and the NVIDIA runtime. */
+  static final Set<String> ENV_READ_BY_RUNTIME = Set.of("JAVA_TOOL_OPTIONS", "JAVA_HOME", "PATH", "ENGINE_CACHE_DIR",
+      "DJL_CACHE_DIR", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES");
+  private static final Pattern RAG_ENV = Pattern.compile("env(?:\\.get|\\.getOrDefault|,)\\(?\\s*\"([A-Z_]+)\"");
   /** Slowest decoding a worker is sized for when draining: tokens per second per sequence. */
   static final int MIN_DECODE_TOKENS_PER_SECOND = 20;
+  /** After the drain: stop the engine, free the model, close Vert.x. */
+  static final int CLOSE_SECONDS = 10;
 
   @ParameterizedTest
   @FieldSource("dev.twinmesh.deploy.Manifests#OVERLAYS")
@@ -113,7 +120,8 @@ class ContainerCommandsTest {
   @FieldSource("dev.twinmesh.deploy.Manifests#OVERLAYS")
   void everySettingInTheConfigMapIsReadBySomeone(String overlay) {
     Manifests m = Manifests.render(overlay);
-    Set<String> read = new HashSet<>(ENV_READ_ELSEWHERE);
+    Set<String> read = new HashSet<>(ENV_READ_BY_RUNTIME);
+    read.addAll(ragConfigEnv());
     m.containers().forEach(e -> read.addAll(TwinMeshArgs.parse(e.getValue().getArgs(), env(m, e.getValue())).envRead()));
     for (String key : m.get(ConfigMap.class, "twin-mesh-config").getData().keySet()) {
       assertTrue(read.contains(key), overlay + ": " + key + " in twin-mesh-config is read by no twin-mesh option");
@@ -129,15 +137,54 @@ class ContainerCommandsTest {
     Deployment d = m.get(Deployment.class, "twin-worker");
     Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
     int preStop = Integer.parseInt(c.getLifecycle().getPreStop().getExec().getCommand().get(1));
-    int maxModelLen = TwinMeshArgs.parse(c.getArgs(), env(m, c)).intOption("--max-model-len");
+    TwinMeshArgs args = TwinMeshArgs.parse(c.getArgs(), env(m, c));
+    int maxModelLen = args.intOption("--max-model-len");
+    long drain = Duration.parse(args.option("--drain-timeout")).toSeconds();
     int longestGeneration = (maxModelLen + MIN_DECODE_TOKENS_PER_SECOND - 1) / MIN_DECODE_TOKENS_PER_SECOND;
+    assertTrue(drain >= longestGeneration, "--drain-timeout " + drain + " s lets the longest generation (" + longestGeneration + " s) finish");
     long grace = d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds();
-    assertTrue(grace >= preStop + longestGeneration, "grace " + grace + " s >= preStop " + preStop
-        + " s + the longest generation " + longestGeneration + " s");
+    assertTrue(grace >= preStop + drain + CLOSE_SECONDS, "grace " + grace + " s >= preStop " + preStop
+        + " s + drain " + drain + " s + " + CLOSE_SECONDS + " s to close");
     int readinessWindow = c.getReadinessProbe().getPeriodSeconds() * c.getReadinessProbe().getFailureThreshold();
     assertTrue(preStop >= readinessWindow, "preStop outlasts the readiness window, so DNS has dropped the pod");
     Probe startup = c.getStartupProbe();
     assertTrue(startup.getPeriodSeconds() * startup.getFailureThreshold() >= 300, "model loading gets 5 minutes or more");
+  }
+
+  /** The variables rag-verticle's RagConfig.fromEnv reads (the gateway passes it its environment), from its source. */
+  static Set<String> ragConfigEnv() {
+    Path source = DeployFiles.root().resolve("rag-verticle/src/main/java/dev/twinmesh/rag/RagConfig.java");
+    String text = ImagesTest.read(source);
+    String fromEnv = text.substring(text.indexOf("public static RagConfig fromEnv"));
+    Set<String> names = new HashSet<>();
+    Matcher m = RAG_ENV.matcher(fromEnv.substring(0, fromEnv.indexOf("\n  }\n")));
+    while (m.find()) {
+      names.add(m.group(1));
+    }
+    assertTrue(names.containsAll(Set.of("RAG_STORE", "QDRANT_URL", "RAG_DATA_DIR")), "RagConfig reads " + names);
+    return names;
+  }
+
+  @ParameterizedTest
+  @FieldSource("dev.twinmesh.deploy.Manifests#OVERLAYS")
+  void readOnlyContainersWriteOnlyToMountedVolumes(String overlay) {
+    Manifests m = Manifests.render(overlay);
+    m.containers().forEach(e -> {
+      Container c = e.getValue();
+      String where = e.getKey().getMetadata().getName() + "/" + c.getName();
+      assertTrue(Boolean.TRUE.equals(c.getSecurityContext().getReadOnlyRootFilesystem()), where + " has a read-only root");
+      List<String> writable = new java.util.ArrayList<>(List.of("/tmp"));
+      TwinMeshArgs args = TwinMeshArgs.parse(c.getArgs(), env(m, c));
+      if (args.command().equals("gateway")) {
+        writable.add(env(m, c).get("RAG_DATA_DIR"));
+      } else if (args.command().equals("model random")) {
+        writable.add(args.option("--out"));
+      }
+      for (String path : writable) {
+        assertTrue(c.getVolumeMounts().stream().anyMatch(vm -> (path + "/").startsWith(vm.getMountPath() + "/")
+            && !Boolean.TRUE.equals(vm.getReadOnly())), where + " writes " + path + " on a mounted volume");
+      }
+    });
   }
 
   /** What the container's environment holds: the image's ENV, then envFrom ConfigMaps, then env (secrets as placeholders). */

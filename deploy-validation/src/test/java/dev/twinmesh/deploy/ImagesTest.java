@@ -51,10 +51,12 @@ class ImagesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"twin-mesh/worker-cpu", "twin-mesh/worker-cuda"})
-  void workerImagesUnpackTheNativesAtBuildTimeWhereTheyLookAtRunTime(String image) {
+  @ValueSource(strings = {"twin-mesh/worker-cpu PyTorch", "twin-mesh/worker-cuda PyTorch", "twin-mesh/business OnnxRuntime"})
+  void imagesUnpackTheirDjlNativesAtBuildTimeWhereTheyLookAtRunTime(String imageAndEngine) {
+    String image = imageAndEngine.split(" ")[0];
     Dockerfile f = Dockerfile.forImage(image);
-    assertTrue(f.runsOfStage(0).stream().anyMatch(r -> r.contains("docker/worker/WarmDjl.java")), image + " runs WarmDjl while building");
+    assertTrue(f.runsOfStage(0).stream().anyMatch(r -> r.contains("docker/WarmDjl.java " + imageAndEngine.split(" ")[1])),
+        image + " runs WarmDjl for its engine while building");
     String text = read(f.path());
     assertTrue(text.contains("ENV ENGINE_CACHE_DIR=/opt/djl/engines DJL_CACHE_DIR=/opt/djl/cache"), "the build unpacks into /opt/djl");
     assertTrue(text.contains("COPY --from=build /opt/djl /opt/djl"));
@@ -66,7 +68,7 @@ class ImagesTest {
   void theWarmUpStepCompilesAgainstTheJarsItRunsWith(@TempDir Path out) {
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     int status = javac.run(null, null, null, "-d", out.toString(), "-cp", System.getProperty("java.class.path"),
-        DeployFiles.docker().resolve("worker/WarmDjl.java").toString());
+        DeployFiles.docker().resolve("WarmDjl.java").toString());
     assertEquals(0, status, "WarmDjl.java compiles against DJL as the jar carries it");
   }
 

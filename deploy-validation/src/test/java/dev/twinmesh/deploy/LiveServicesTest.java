@@ -48,7 +48,7 @@ class LiveServicesTest {
     Path model = dataDir.resolve("tiny");
     assertEquals(0, TwinMeshCli.commandLine().execute("model", "random", "--preset", "tiny", "--out", model.toString(), "--quiet"));
     mesh = LocalMesh.start(new LocalMesh.Settings(dataDir.resolve("mesh"), model, "tiny", "twin", "127.0.0.1", 0, 0, 0, 0, 0,
-        new WorkerSettings.Runtime("cpu", 1, 256, 4, 16), Set.of()));
+        new WorkerSettings.Runtime("cpu", 1, 256, 4, 16, 256, 16L << 20, 16), Set.of()));
   }
 
   @AfterAll
