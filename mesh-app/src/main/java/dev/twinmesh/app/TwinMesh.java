@@ -1,5 +1,6 @@
 package dev.twinmesh.app;
 
+import dev.twinmesh.app.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,6 +20,7 @@ import picocli.CommandLine.Command;
         WorkerCommand.class,
         MonitorCommand.class,
         ModelCommand.class,
+        BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class TwinMesh implements Runnable {
 

@@ -139,7 +139,9 @@ public final class MonitoringVerticle extends VerticleBase {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     // A new group stores the traces already on the topic, not only those that come after it.
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "200");
+    // Large batches: one PostgreSQL transaction and one offset commit per batch are the fixed costs.
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(4 << 20));
     // Values stay bytes: a value that is not UTF-8 must reach dead_letters as it was, not fail the poll.
     consumer = KafkaConsumer.create(vertx, props, new StringDeserializer(), new ByteArrayDeserializer());
     consumer.exceptionHandler(e -> LOG.warn("Trace consumer error", e));

@@ -403,8 +403,10 @@ public final class TracePublisher implements AutoCloseable {
         ProducerConfig.ACKS_CONFIG, "all",
         // Traces are verbose JSON (prompt, context, answer) and compress well; lz4 costs little CPU.
         ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-        // A few ms of batching: many traces per request to the broker under load, no visible delay.
-        ProducerConfig.LINGER_MS_CONFIG, 5,
+        // A few ms of batching and room for ~64 traces of 4 KB per partition batch (the 16 KB default holds
+        // four): many traces per request to the broker under load, no visible delay.
+        ProducerConfig.LINGER_MS_CONFIG, 10,
+        ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
         // Only the publisher thread ever waits on this; keep it bounded so close() stays bounded too.
         ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) options.maxBlock().toMillis(),
         // A trace the producer cannot deliver in this time goes to the spool instead of the producer's memory.
