@@ -138,7 +138,8 @@ final class TraceStore {
         .setUser(config.pgUser())
         .setPassword(config.pgPassword());
     Pool pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(4))
+        // Room for the batches written in parallel and the dashboard's reads.
+        .with(new PoolOptions().setMaxSize(6))
         .connectingTo(connect)
         .using(vertx)
         .build();
@@ -269,9 +270,9 @@ final class TraceStore {
       return Future.succeededFuture();
     }
     // One statement cannot update a row twice: of a trace id seen twice in a batch, the later record wins.
-    java.util.LinkedHashMap<String, IncomingTrace.Valid> latest = new java.util.LinkedHashMap<>();
+    // Rows go in trace id order, so concurrent batches lock shared ids in the same order and never deadlock.
+    java.util.TreeMap<String, IncomingTrace.Valid> latest = new java.util.TreeMap<>();
     for (IncomingTrace.Valid valid : traces) {
-      latest.remove(valid.trace().traceId());
       latest.put(valid.trace().traceId(), valid);
     }
     return client.preparedQuery(UPSERT_TRACES).execute(traceColumns(List.copyOf(latest.values()))).mapEmpty();

@@ -68,7 +68,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobsService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JobsService.class);
-  private static final Duration POLL = Duration.ofMillis(20);
+  /** Also how long a finished job may wait for its transaction: short, the loop costs little per turn. */
+  private static final Duration POLL = Duration.ofMillis(10);
   private static final long LAG_INTERVAL_MS = 2_000;
   private static final long VIEW_INTERVAL_MS = 500;
   private static final long RETRY_BASE_MS = 200;
@@ -588,6 +589,8 @@ public final class JobsService implements AutoCloseable {
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, config.maxConcurrency()),
+        // A parked fetch answers when data arrives; this only bounds the wait when it does not.
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100,
         // A generation can take minutes; the loop polls every few ms whatever runs, so this only guards a stuck thread.
         ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
   }

@@ -166,6 +166,7 @@ public final class JobsBench implements Callable<Integer> {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20);
     KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     List<TopicPartition> partitions = consumer.partitionsFor(Names.TOPIC_JOB_RESULTS).stream()
         .map(info -> new TopicPartition(Names.TOPIC_JOB_RESULTS, info.partition())).toList();
