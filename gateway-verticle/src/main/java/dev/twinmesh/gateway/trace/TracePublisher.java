@@ -46,6 +46,11 @@ public final class TracePublisher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TracePublisher.class);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
   private static final long DRAIN_INTERVAL_MS = 200;
+  /**
+   * While Kafka is down a probe can block the publisher thread for max.block.ms (no metadata); between
+   * probes the thread moves everything queued to the spool at disk speed.
+   */
+  private static final long PROBE_INTERVAL_MS = 1_000;
   private static final int DRAIN_BATCH = 1_000;
   /** Marks the end of the queue for the publisher thread. */
   private static final TraceRecord END = new TraceRecord(null, null, null, null, null, null, null, null,
@@ -274,7 +279,7 @@ public final class TracePublisher implements AutoCloseable {
         long now = System.currentTimeMillis();
         if (now >= nextDrain) {
           drainSpool();
-          nextDrain = now + DRAIN_INTERVAL_MS;
+          nextDrain = System.currentTimeMillis() + (kafkaDown ? PROBE_INTERVAL_MS : DRAIN_INTERVAL_MS);
         }
       }
     } catch (InterruptedException e) {
