@@ -219,6 +219,10 @@ public final class MonitoringVerticle extends VerticleBase {
 
   private void batchEnded(List<IncomingTrace> batch, Throwable failure) {
     batchesInFlight--;
+    if (stopping) {
+      // The consumer is closing: what was not committed is read again by the next owner.
+      return;
+    }
     if (failure != null) {
       if (!rewinding && !stopping) {
         LOG.warn("Trace batch not stored, retrying in {} ms: {}", RETRY_DELAY_MS, failure.toString());
