@@ -51,6 +51,10 @@ final class TraceStore {
         stored_at       timestamptz NOT NULL DEFAULT now()
       )""",
       "CREATE INDEX IF NOT EXISTS traces_newest_first ON traces (received_at DESC, trace_id DESC)",
+      // Where each stored version came from: batches are written in parallel, and a record must never be
+      // replaced by an older one of the same trace id (same key, so same partition, lower offset).
+      "ALTER TABLE traces ADD COLUMN IF NOT EXISTS kafka_partition integer",
+      "ALTER TABLE traces ADD COLUMN IF NOT EXISTS kafka_offset bigint",
       // Traces are written far more often than read: store the record out of line without pglz compression.
       "ALTER TABLE traces ALTER COLUMN record SET STORAGE EXTERNAL",
       """
@@ -72,15 +76,17 @@ final class TraceStore {
   // we want anyway.
   private static final String UPSERT_TRACES = """
       INSERT INTO traces (trace_id, received_at, model, author, status, finish_reason, prompt_tokens,
-        context_tokens, answer_tokens, queue_ms, ttft_ms, inter_token_ms, total_ms, retrieval_ms, worker_id, record)
+        context_tokens, answer_tokens, queue_ms, ttft_ms, inter_token_ms, total_ms, retrieval_ms, worker_id, record,
+        kafka_partition, kafka_offset)
       SELECT t.trace_id, t.received_at, t.model, t.author, t.status, t.finish_reason, t.prompt_tokens,
         t.context_tokens, t.answer_tokens, t.queue_ms, t.ttft_ms, t.inter_token_ms, t.total_ms, t.retrieval_ms,
-        t.worker_id, t.record::jsonb
+        t.worker_id, t.record::jsonb, t.kafka_partition, t.kafka_offset
       FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
         $8::int[], $9::int[], $10::bigint[], $11::bigint[], $12::float8[], $13::bigint[], $14::bigint[],
-        $15::text[], $16::text[])
+        $15::text[], $16::text[], $17::int[], $18::bigint[])
         AS t(trace_id, received_at, model, author, status, finish_reason, prompt_tokens, context_tokens,
-          answer_tokens, queue_ms, ttft_ms, inter_token_ms, total_ms, retrieval_ms, worker_id, record)
+          answer_tokens, queue_ms, ttft_ms, inter_token_ms, total_ms, retrieval_ms, worker_id, record,
+          kafka_partition, kafka_offset)
       ON CONFLICT (trace_id) DO UPDATE SET
         received_at = EXCLUDED.received_at, model = EXCLUDED.model, author = EXCLUDED.author,
         status = EXCLUDED.status, finish_reason = EXCLUDED.finish_reason,
@@ -88,7 +94,9 @@ final class TraceStore {
         answer_tokens = EXCLUDED.answer_tokens, queue_ms = EXCLUDED.queue_ms, ttft_ms = EXCLUDED.ttft_ms,
         inter_token_ms = EXCLUDED.inter_token_ms, total_ms = EXCLUDED.total_ms,
         retrieval_ms = EXCLUDED.retrieval_ms, worker_id = EXCLUDED.worker_id, record = EXCLUDED.record,
-        stored_at = now()""";
+        kafka_partition = EXCLUDED.kafka_partition, kafka_offset = EXCLUDED.kafka_offset, stored_at = now()
+      WHERE traces.kafka_offset IS NULL OR traces.kafka_partition IS DISTINCT FROM EXCLUDED.kafka_partition
+        OR EXCLUDED.kafka_offset >= traces.kafka_offset""";
 
   // A redelivered bad record keeps its first row: its position identifies it.
   private static final String INSERT_DEAD_LETTER = """
@@ -286,7 +294,7 @@ final class TraceStore {
     return client.preparedQuery(INSERT_DEAD_LETTER).executeBatch(rows).mapEmpty();
   }
 
-  /** The batch as sixteen arrays, one per column, in the order of {@link #UPSERT_TRACES}. */
+  /** The batch as eighteen arrays, one per column, in the order of {@link #UPSERT_TRACES}. */
   private static Tuple traceColumns(List<IncomingTrace.Valid> batch) {
     int n = batch.size();
     String[] ids = new String[n], models = new String[n], authors = new String[n], statuses = new String[n];
@@ -295,6 +303,8 @@ final class TraceStore {
     Integer[] promptTokens = new Integer[n], contextTokens = new Integer[n], answerTokens = new Integer[n];
     Long[] queue = new Long[n], ttft = new Long[n], total = new Long[n], retrieval = new Long[n];
     Double[] interToken = new Double[n];
+    Integer[] partitions = new Integer[n];
+    Long[] offsets = new Long[n];
     for (int i = 0; i < n; i++) {
       IncomingTrace.Valid valid = batch.get(i);
       TraceRecord t = valid.trace();
@@ -317,13 +327,16 @@ final class TraceStore {
       retrieval[i] = latencies == null ? null : latencies.retrievalMs();
       workers[i] = t.workerId();
       records[i] = valid.json();
+      partitions[i] = valid.partition();
+      offsets[i] = valid.offset();
     }
     return Tuple.tuple()
         .addArrayOfString(ids).addArrayOfOffsetDateTime(received).addArrayOfString(models)
         .addArrayOfString(authors).addArrayOfString(statuses).addArrayOfString(finishReasons)
         .addArrayOfInteger(promptTokens).addArrayOfInteger(contextTokens).addArrayOfInteger(answerTokens)
         .addArrayOfLong(queue).addArrayOfLong(ttft).addArrayOfDouble(interToken).addArrayOfLong(total)
-        .addArrayOfLong(retrieval).addArrayOfString(workers).addArrayOfString(records);
+        .addArrayOfLong(retrieval).addArrayOfString(workers).addArrayOfString(records)
+        .addArrayOfInteger(partitions).addArrayOfLong(offsets);
   }
 
   private static Tuple deadLetterRow(IncomingTrace.Rejected rejected) {
