@@ -249,6 +249,7 @@ public final class TracePublisher implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     producer.close(CLOSE_TIMEOUT);
+    spool.close();
   }
 
   /** Deterministic by trace id, so a retried request is sampled the same way. */
