@@ -417,6 +417,6 @@ public final class TracePublisher implements AutoCloseable {
         ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) options.maxBlock().toMillis(),
         // A trace the producer cannot deliver in this time goes to the spool instead of the producer's memory.
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryMs,
-        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1_000, Math.min(30_000, deliveryMs / 3)));
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1, Math.min(30_000, deliveryMs / 3)));
   }
 }
