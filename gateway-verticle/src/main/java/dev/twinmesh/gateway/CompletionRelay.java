@@ -9,6 +9,7 @@ import dev.twinmesh.common.OpenAiRequests;
 import dev.twinmesh.common.SseEventParser;
 import dev.twinmesh.common.TraceRecord;
 import dev.twinmesh.common.Usage;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
@@ -99,6 +100,11 @@ final class CompletionRelay {
     client.request(options)
         .compose(req -> {
           upstream = req;
+          if (ended) {
+            // the client left while the connection was being taken: send nothing to generate
+            req.reset();
+            return Future.failedFuture("the client went away");
+          }
           return req.send(body.toBuffer());
         })
         .onSuccess(resp -> onUpstreamResponse(attempt, resp))
@@ -107,10 +113,10 @@ final class CompletionRelay {
 
   /** Before any event arrived the request can move to another worker; afterwards it fails in the stream. */
   private void retryOrFail(WorkerPool.Worker attempt, ApiException error) {
-    pool.failed(attempt);
     if (ended || attempt != worker) {
-      return;
+      return; // our own cancel, or an attempt already counted and left behind: not the worker's failure
     }
+    pool.failed(attempt);
     pool.release(attempt);
     worker = null;
     if (upstreamEventSeen) {
@@ -122,6 +128,7 @@ final class CompletionRelay {
 
   private void onUpstreamResponse(WorkerPool.Worker attempt, HttpClientResponse upstreamResponse) {
     if (ended) {
+      upstreamResponse.request().reset(); // the client left before the worker answered: stop the generation
       return;
     }
     int status = upstreamResponse.statusCode();

@@ -80,6 +80,11 @@ public final class GatewayVerticle extends VerticleBase {
     return this;
   }
 
+  /** Generations admitted and not yet ended (the business service's scaling signal). */
+  public int requestsInFlight() {
+    return admission == null ? 0 : admission.inFlight();
+  }
+
   /** The port actually bound (useful when configured as 0). */
   public int actualPort() {
     return server.actualPort();
@@ -102,8 +107,7 @@ public final class GatewayVerticle extends VerticleBase {
     extraRoutes.forEach(mount -> mount.accept(router));
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
     router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
-    router.route().last().handler(ctx -> HttpErrors.send(ctx.response(), ApiException.notFound("no route " + ctx.request().path())));
-    router.route().failureHandler(this::handleFailure);
+    HttpErrors.installOn(router, config.maxBodyBytes());
     return router;
   }
 
@@ -204,17 +208,6 @@ public final class GatewayVerticle extends VerticleBase {
         .onFailure(e -> HttpErrors.send(ctx.response(), ApiException.unavailable("no worker answered: " + e.getMessage(), 5)));
   }
 
-  private void handleFailure(RoutingContext ctx) {
-    ApiException error = switch (ctx.statusCode()) {
-      case 413 -> ApiException.tooLarge("request body is larger than " + config.maxBodyBytes() + " bytes");
-      case 400 -> ApiException.invalidRequest(null, "malformed request");
-      default -> ApiException.from(ctx.failure());
-    };
-    if (error.status() >= 500) {
-      LOG.error("unhandled failure on {}", ctx.request().path(), ctx.failure());
-    }
-    HttpErrors.send(ctx.response(), error);
-  }
 
   @Override
   public Future<?> stop() {

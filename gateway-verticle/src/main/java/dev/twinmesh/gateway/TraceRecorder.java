@@ -2,13 +2,17 @@ package dev.twinmesh.gateway;
 
 import dev.twinmesh.common.ApiException;
 import dev.twinmesh.common.ChatMessage;
+import dev.twinmesh.common.Json;
 import dev.twinmesh.common.Names;
 import dev.twinmesh.common.OpenAiRequest;
 import dev.twinmesh.common.RagPromptReply;
 import dev.twinmesh.common.TraceRecord;
 import dev.twinmesh.common.Usage;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Collects what one request went through (retrieval, messages, tokens, timings) and turns it into the
@@ -70,12 +74,12 @@ final class TraceRecorder {
   }
 
   /** The retrieved chunks as URL-encoded JSON (header-safe), when retrieval found any. */
-  java.util.Optional<String> sources() {
+  Optional<String> sources() {
     if (rag == null || rag.retrieved() == null || rag.retrieved().isEmpty()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    String json = dev.twinmesh.common.Json.write(rag.retrieved());
-    return java.util.Optional.of(java.net.URLEncoder.encode(json, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+    String json = Json.write(rag.retrieved());
+    return Optional.of(URLEncoder.encode(json, StandardCharsets.UTF_8).replace("+", "%20"));
   }
 
   String answer() {

@@ -47,22 +47,36 @@ final class WorkerHealth {
     for (WorkerPool.Worker worker : pool.all()) {
       RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
           .setAbsoluteURI(worker.resolve("/health").toString())
-          .setTimeout(Math.max(500, interval.toMillis() / 2));
+          .setTimeout(Math.max(2000, interval.toMillis()));
       client.request(options)
           .compose(req -> req.send())
           .onSuccess(resp -> {
             resp.body();
             mark(worker, resp.statusCode() == 200);
           })
-          .onFailure(e -> mark(worker, false));
+          .onFailure(e -> unanswered(worker, e));
+    }
+  }
+
+  /**
+   * A probe that got no answer (timed out, refused) counts as one failure toward ejection, like a failed
+   * request: one late answer from a busy worker or a paused JVM must not take the worker out, while a
+   * worker that is gone leaves after a few probes (and requests that hit it meanwhile move elsewhere).
+   */
+  private void unanswered(WorkerPool.Worker worker, Throwable e) {
+    boolean was = worker.healthy;
+    pool.failed(worker);
+    if (was && !worker.healthy) {
+      LOG.info("worker {} is unhealthy: {}", worker.id(), e.getMessage());
     }
   }
 
   private void mark(WorkerPool.Worker worker, boolean ok) {
-    if (worker.healthy != ok) {
-      LOG.info("worker {} is {}", worker.id(), ok ? "healthy again" : "unhealthy");
-    }
+    boolean before = worker.healthy;
     pool.healthChecked(worker, ok);
+    if (before != worker.healthy) {
+      LOG.info("worker {} is {}", worker.id(), worker.healthy ? "healthy again" : "unhealthy");
+    }
   }
 
   private void resolve() {

@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The workers this gateway sends generations to. A worker is healthy while its {@code /health} answers
- * and it has not failed {@code ejectAfterFailures} requests in a row; an ejected worker comes back when
- * a health check passes. Generations go to the healthy worker with the fewest requests in flight.
+ * 200 and it has not failed {@code ejectAfterFailures} requests or probes in a row; an ejected worker
+ * comes back when a health check passes. Generations go to the healthy worker with the fewest requests in flight.
  */
 final class WorkerPool {
 
@@ -21,6 +21,7 @@ final class WorkerPool {
     final URI uri;
     final AtomicInteger outstanding = new AtomicInteger();
     final AtomicInteger consecutiveFailures = new AtomicInteger();
+    final AtomicInteger failedProbes = new AtomicInteger();
     volatile boolean healthy = true;
 
     Worker(URI uri) {
@@ -36,6 +37,8 @@ final class WorkerPool {
     }
   }
 
+  static final int FAILED_PROBES_TO_EJECT = 2;
+
   private final List<Worker> workers = new CopyOnWriteArrayList<>();
   private final int ejectAfterFailures;
 
@@ -44,11 +47,17 @@ final class WorkerPool {
     uris.forEach(u -> workers.add(new Worker(u)));
   }
 
-  /** The healthy worker with the fewest requests in flight, not in {@code exclude}; its count is taken. */
+  /**
+   * The healthy worker with the fewest requests in flight, not in {@code exclude}; its count is taken.
+   * When no worker is healthy the unhealthy ones are tried anyway ("panic routing"): a health verdict
+   * can be wrong under load, and a worker that is really down refuses at once.
+   */
   Optional<Worker> acquire(Set<Worker> exclude) {
-    Optional<Worker> chosen = workers.stream()
-        .filter(w -> w.healthy && !exclude.contains(w))
-        .min(Comparator.comparingInt(w -> w.outstanding.get()));
+    Comparator<Worker> leastBusy = Comparator.comparingInt(w -> w.outstanding.get());
+    Optional<Worker> chosen = workers.stream().filter(w -> w.healthy && !exclude.contains(w)).min(leastBusy);
+    if (chosen.isEmpty() && !anyHealthy()) {
+      chosen = workers.stream().filter(w -> !exclude.contains(w)).min(leastBusy);
+    }
     chosen.ifPresent(w -> w.outstanding.incrementAndGet());
     return chosen;
   }
@@ -69,10 +78,14 @@ final class WorkerPool {
     }
   }
 
+  /** A probe's verdict; one failed probe is not enough to eject (a busy worker can answer late). */
   void healthChecked(Worker worker, boolean ok) {
-    worker.healthy = ok;
     if (ok) {
+      worker.failedProbes.set(0);
       worker.consecutiveFailures.set(0);
+      worker.healthy = true;
+    } else if (worker.failedProbes.incrementAndGet() >= FAILED_PROBES_TO_EJECT) {
+      worker.healthy = false;
     }
   }
 

@@ -90,6 +90,16 @@ class WorkerServiceTest {
   }
 
   @Test
+  void tokenizeCountsWithTheServedTokenizer() throws Exception {
+    JsonObject plain = new JsonObject(post("/tokenize", "{\"prompt\":\"Hello twin\"}").body());
+    JsonObject chat = new JsonObject(post("/tokenize", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello twin\"}]}").body());
+    assertTrue(plain.getInteger("count") > 0);
+    assertEquals(plain.getInteger("count"), plain.getJsonArray("tokens").size());
+    assertTrue(chat.getInteger("count") > plain.getInteger("count"), "the chat template adds its headers");
+    assertEquals(400, post("/tokenize", "{\"prompt\":5}").statusCode());
+  }
+
+  @Test
   void aPromptThatCannotFitIsRefusedWith422() throws Exception {
     HttpResponse<String> response = post("/v1/completions", "{\"model\":\"twin\",\"prompt\":\"hi\",\"max_tokens\":1000}");
     assertEquals(422, response.statusCode());

@@ -9,11 +9,11 @@ import dev.twinmesh.gateway.metrics.BusinessMetrics;
 import dev.twinmesh.common.Names;
 import java.nio.file.Path;
 import dev.twinmesh.gateway.trace.TracePublisher;
-import dev.twinmesh.rag.ContextRetriever;
-import dev.twinmesh.rag.PromptTemplates;
-import dev.twinmesh.rag.RagVerticle;
+import dev.twinmesh.rag.RagConfig;
+import dev.twinmesh.rag.RagServices;
 import io.vertx.core.Vertx;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -68,8 +68,22 @@ final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--max-body-bytes", defaultValue = "1048576", description = "Largest request body. Default: ${DEFAULT-VALUE}.")
   long maxBodyBytes;
 
+  @Option(names = "--rag-data-dir", defaultValue = "${env:RAG_DATA_DIR:-rag-data}",
+      description = "Where the embedded vector store and the author directory live (RAG_STORE=qdrant uses QDRANT_URL instead). Default: ${DEFAULT-VALUE}.")
+  Path ragDataDir;
+
   @Mixin
   ApiKeyOptions apiKeys;
+
+  private List<URI> staticWorkers() {
+    return workers != null ? workers : workerDns == null ? List.of(URI.create("http://127.0.0.1:8081")) : List.of();
+  }
+
+  /** A worker to count tokens with: the first static one, or the DNS name's service address. */
+  private URI staticWorkersOrDns() {
+    List<URI> known = staticWorkers();
+    return known.isEmpty() ? URI.create("http://" + workerDns) : known.get(0);
+  }
 
   @Option(names = "--jobs", negatable = true, defaultValue = "${env:TWIN_MESH_JOBS:-true}", fallbackValue = "true",
       description = "Consume async generation jobs from twin.jobs.requests.v1 (group twin-jobs). Default: ${DEFAULT-VALUE}.")
@@ -97,15 +111,17 @@ final class GatewayCommand implements Callable<Integer> {
         .withInstanceId(instance).withConcurrency(jobsConcurrency)
         .withApiKey(apiKeys.keys().stream().findFirst().orElse(null)));
     BusinessMetrics metrics = new BusinessMetrics().traces(traces);
-    vertx.deployVerticle(new RagVerticle(ContextRetriever.none(), PromptTemplates.builtIn())).await(1, TimeUnit.MINUTES);
-    List<URI> staticWorkers = workers != null ? workers
-        : workerDns == null ? List.of(URI.create("http://127.0.0.1:8081")) : List.of();
+    RagConfig ragConfig = RagConfig.fromEnv(System.getenv(), ragDataDir);
+    RagServices rag = RagServices.open(vertx, ragConfig, TokenCounters.remote(staticWorkersOrDns()));
+    vertx.deployVerticle(rag.verticle()).await(1, TimeUnit.MINUTES);
+    List<URI> staticWorkers = staticWorkers();
     GatewayConfig.Limits defaults = GatewayConfig.Limits.defaults();
     GatewayConfig.Limits limits = new GatewayConfig.Limits(maxInFlight, maxInFlightPerKey, defaults.healthInterval(),
         defaults.ejectAfterFailures(), defaults.keepAliveInterval());
     GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig(host, port, staticWorkers, servedModels, maxBodyBytes,
         apiKeys.keys(), Duration.ofSeconds(10), System.getenv().getOrDefault("HOSTNAME", "gateway"), limits,
         corsOrigins, workerDns), traces::publish).withRoutes(metrics::mount);
+    metrics.gateway(gateway);
     if (jobsEnabled) {
       metrics.jobs(jobs);
       gateway.withRoutes(new JobsRoutes(jobs)::mount);
@@ -117,6 +133,7 @@ final class GatewayCommand implements Callable<Integer> {
     }
     System.out.println("gateway on http://" + host + ":" + gateway.actualPort() + " -> "
         + (workerDns != null ? workerDns : Arrays.toString(staticWorkers.toArray())));
-    return jobsEnabled ? ServiceRunner.runUntilStopped(vertx, jobs, traces) : ServiceRunner.runUntilStopped(vertx, traces);
+    return jobsEnabled ? ServiceRunner.runUntilStopped(vertx, jobs, traces, rag)
+        : ServiceRunner.runUntilStopped(vertx, traces, rag);
   }
 }

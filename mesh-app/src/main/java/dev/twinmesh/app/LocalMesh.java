@@ -12,9 +12,8 @@ import dev.twinmesh.gateway.metrics.BusinessMetrics;
 import dev.twinmesh.gateway.trace.TracePublisher;
 import dev.twinmesh.monitoring.MonitoringConfig;
 import dev.twinmesh.monitoring.MonitoringVerticle;
-import dev.twinmesh.rag.ContextRetriever;
-import dev.twinmesh.rag.PromptTemplates;
-import dev.twinmesh.rag.RagVerticle;
+import dev.twinmesh.rag.RagConfig;
+import dev.twinmesh.rag.RagServices;
 import dev.twinmesh.worker.WorkerService;
 import dev.twinmesh.worker.WorkerSettings;
 import io.vertx.core.Vertx;
@@ -54,6 +53,7 @@ public final class LocalMesh implements AutoCloseable {
   private String monitorUrl;
   private String kafkaBootstrap;
   private Path modelDir;
+  private RagServices rag;
   private JobsService jobs;
 
   private LocalMesh() {}
@@ -112,7 +112,15 @@ public final class LocalMesh implements AutoCloseable {
     TracePublisher traces = new TracePublisher(kafkaBootstrap, Names.TOPIC_TRACES,
         TracePublisher.Options.defaults().withSpoolDir(s.dataDir().resolve("trace-spool")));
     started.push(traces);
-    await(vertx.deployVerticle(new RagVerticle(ContextRetriever.none(), PromptTemplates.builtIn())));
+    RagConfig ragConfig = RagConfig.fromEnv(System.getenv(), s.dataDir().resolve("rag"));
+    if (ragConfig.expansionUrl() == null) {
+      // the twin's own worker writes the query variants unless another endpoint is configured
+      ragConfig = ragConfig.withExpansion(workerUrl + "/v1", s.servedModelName(), ragConfig.expandN(),
+          ragConfig.expansionTimeout());
+    }
+    rag = RagServices.open(vertx, ragConfig, TokenCounters.local(modelDir));
+    started.push(rag);
+    await(vertx.deployVerticle(rag.verticle()));
     jobs = new JobsService(vertx, JobsConfig.of(kafkaBootstrap, s.servedModelName())
         .withApiKey(s.apiKeys().stream().findFirst().orElse(null)));
     BusinessMetrics metrics = new BusinessMetrics().traces(traces).jobs(jobs);
@@ -120,6 +128,7 @@ public final class LocalMesh implements AutoCloseable {
         List.of(URI.create(workerUrl)), Set.of(s.servedModelName()), s.apiKeys()), traces::publish)
         .withRoutes(new JobsRoutes(jobs)::mount)
         .withRoutes(metrics::mount);
+    metrics.gateway(gateway);
     await(vertx.deployVerticle(gateway));
     gatewayUrl = "http://" + s.host() + ":" + gateway.actualPort();
     await(jobs.start(gatewayUrl));
@@ -132,6 +141,8 @@ public final class LocalMesh implements AutoCloseable {
   public String kafkaBootstrap() { return kafkaBootstrap; }
   public Path modelDir() { return modelDir; }
   public Vertx vertx() { return vertx; }
+  /** The retrieval side: its ingestor fills the store that answers use. */
+  public RagServices rag() { return rag; }
   public JobsService jobs() { return jobs; }
 
   private static <T> T await(io.vertx.core.Future<T> future) {

@@ -69,11 +69,12 @@ final class UpCommand implements Callable<Integer> {
     }, "twin-mesh-shutdown"));
     System.out.println();
     System.out.println("twin-mesh is up (model: " + mesh.modelDir() + ")");
+    System.out.println("  chat page          " + mesh.gatewayUrl() + "/");
     System.out.println("  chat API (OpenAI)  " + mesh.gatewayUrl() + "/v1/chat/completions");
     System.out.println("  models             " + mesh.gatewayUrl() + "/v1/models");
     System.out.println("  worker             " + mesh.workerUrl() + "/info");
-    System.out.println("  traces             " + mesh.monitorUrl() + "/api/traces");
     System.out.println("  dashboard          " + mesh.monitorUrl() + "/");
+    System.out.println("  traces             " + mesh.monitorUrl() + "/api/traces");
     System.out.println("  async jobs         " + mesh.gatewayUrl() + "/v1/jobs (and Kafka twin.jobs.requests.v1)");
     System.out.println("  kafka              " + mesh.kafkaBootstrap());
     System.out.println("Try: curl -N " + mesh.gatewayUrl() + "/v1/chat/completions -H 'content-type: application/json' "

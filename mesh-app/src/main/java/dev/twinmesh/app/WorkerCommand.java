@@ -34,6 +34,10 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--worker-id", defaultValue = "${env:HOSTNAME:-worker}", description = "Name in traces and metrics. Default: ${DEFAULT-VALUE}.")
   String workerId;
 
+  @Option(names = "--drain-timeout", defaultValue = "${env:TWIN_MESH_DRAIN_TIMEOUT:-PT60S}",
+      description = "On SIGTERM: stop taking requests, let running ones finish for at most this long (ISO-8601, e.g. PT60S). Default: ${DEFAULT-VALUE}.")
+  java.time.Duration drainTimeout;
+
   @Mixin
   RuntimeOptions runtime;
 
@@ -43,6 +47,9 @@ final class WorkerCommand implements Callable<Integer> {
     WorkerService worker = WorkerService.start(vertx,
         new WorkerSettings(model, servedModelName, host, port, workerId, runtime.toRuntime())).await(10, TimeUnit.MINUTES);
     System.out.println("worker serving " + servedModelName + " on http://" + host + ":" + worker.port());
-    return ServiceRunner.runUntilStopped(vertx, worker::close);
+    return ServiceRunner.runUntilStopped(vertx, () -> {
+      worker.drain(drainTimeout);
+      worker.close();
+    });
   }
 }

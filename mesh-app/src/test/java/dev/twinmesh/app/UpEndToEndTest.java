@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twinmesh.rag.Author;
+import dev.twinmesh.rag.ingest.DocumentType;
+import dev.twinmesh.rag.ingest.IngestProgress;
+import dev.twinmesh.rag.ingest.SourceDocument;
+import dev.twinmesh.rag.ingest.TextFormat;
 import dev.twinmesh.worker.WorkerSettings;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -177,6 +182,32 @@ class UpEndToEndTest {
 
   @Test
   @Order(6)
+  void anAuthorsOwnWritingIsRetrievedIntoThePromptAndTheTrace() throws Exception {
+    Author ada = new Author("ada", "Ada Quill");
+    mesh.rag().ingestor().ingestDocuments(List.of(new SourceDocument(ada, DocumentType.ARTICLES, "articles/rag.md",
+        "# Retrieval-augmented generation\n\nRetrieval-augmented generation grounds a language model in documents"
+            + " fetched for each question: the retriever finds the closest chunks and the prompt carries them.",
+        TextFormat.MARKDOWN)), IngestProgress.none());
+    HttpResponse<String> response = MeshHttp.post(mesh.gatewayUrl() + "/v1/chat/completions",
+        CHAT.formatted(false).replace("\"messages\"", "\"author\":\"ada\",\"messages\"")
+            .replace("Write about RAG", "What is retrieval-augmented generation?"));
+    assertEquals(200, response.statusCode(), response.body());
+    assertTrue(response.headers().firstValue("x-twin-sources").orElse("").contains("rag.md"),
+        "the chat page's sources header names the retrieved article");
+    String id = response.headers().firstValue("x-twin-trace-id").orElseThrow();
+    JsonObject trace = MeshHttp.awaitJson(mesh.monitorUrl() + "/api/traces/" + id, Duration.ofSeconds(60));
+    assertEquals("instruction-with-context", trace.getString("prompt_template"));
+    JsonArray chunks = trace.getJsonObject("retrieval").getJsonArray("chunks");
+    assertFalse(chunks.isEmpty(), "retrieved chunks are in the trace");
+    assertTrue(chunks.getJsonObject(0).getDouble("score") > 0);
+    JsonArray messages = trace.getJsonArray("messages");
+    assertEquals("system", messages.getJsonObject(0).getString("role"));
+    assertTrue(messages.getJsonObject(messages.size() - 1).getString("content").contains("### Context:\n"));
+    assertTrue(trace.getJsonObject("tokens").getInteger("context") > 0);
+  }
+
+  @Test
+  @Order(7)
   void aSecondStartReusesTheDataDirectory() throws Exception {
     mesh.close();
     mesh = null;

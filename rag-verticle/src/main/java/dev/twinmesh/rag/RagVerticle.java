@@ -1,5 +1,6 @@
 package dev.twinmesh.rag;
 
+import dev.twinmesh.common.ChatMessage;
 import dev.twinmesh.common.Json;
 import dev.twinmesh.common.Names;
 import dev.twinmesh.common.RagPromptReply;
@@ -8,25 +9,32 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Answers {@code rag.prompt} on the event bus: retrieves the author's context (when RAG is on) and
- * renders the prompt templates. A failing retrieval degrades to an answer without context.
+ * renders the prompt templates. A failing retrieval degrades to an answer without context; only a
+ * request that cannot be read at all is refused, with failure code 400.
  */
 public final class RagVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RagVerticle.class);
+  /** The failure code of a {@code rag.prompt} request that cannot be parsed: the client's fault. */
+  public static final int BAD_REQUEST = 400;
 
   private final ContextRetriever retriever;
   private final PromptBuilder prompts;
   private MessageConsumer<JsonObject> consumer;
 
   public RagVerticle(ContextRetriever retriever, PromptTemplates templates) {
+    this(retriever, new PromptBuilder(templates));
+  }
+
+  public RagVerticle(ContextRetriever retriever, PromptBuilder prompts) {
     this.retriever = retriever;
-    this.prompts = new PromptBuilder(templates);
+    this.prompts = prompts;
   }
 
   @Override
@@ -39,28 +47,52 @@ public final class RagVerticle extends VerticleBase {
     RagPromptRequest request;
     try {
       request = Json.fromJsonObject(message.body(), RagPromptRequest.class);
-    } catch (IllegalArgumentException e) {
-      message.fail(ReplyFailure.RECIPIENT_FAILURE.toInt(), "malformed rag.prompt request: " + e.getMessage());
+    } catch (IllegalArgumentException | NullPointerException e) {
+      message.fail(BAD_REQUEST, "malformed rag.prompt request: " + e.getMessage());
       return;
     }
+    List<ChatMessage> conversation = request.messages() == null ? List.of() : request.messages();
+    String question = questionOf(request, conversation);
     long started = System.currentTimeMillis();
-    Future<RetrievedContext> context = request.rag() && request.question() != null && !request.question().isBlank()
-        ? retriever.retrieve(request.question(), request.author())
-        : Future.succeededFuture(RetrievedContext.EMPTY);
+    Future<RetrievedContext> context;
+    try {
+      context = request.rag() && !question.isBlank()
+          ? retriever.retrieve(question, request.author())
+          : Future.succeededFuture(RetrievedContext.EMPTY);
+    } catch (RuntimeException e) {
+      context = Future.failedFuture(e);
+    }
     context
         .recover(e -> {
           LOG.warn("trace {}: retrieval failed, answering without context: {}", request.traceId(), e.getMessage());
           return Future.succeededFuture(RetrievedContext.EMPTY);
         })
-        .map(found -> prompts.build(request.messages(), request.question(), request.author(), found,
-            System.currentTimeMillis() - started))
+        // Counting and cutting tokens of a long prompt is CPU work: off the event loop.
+        .compose(found -> vertx.executeBlocking(() -> prompts.build(conversation, question, request.author(), found,
+            System.currentTimeMillis() - started), false))
         .onSuccess(reply -> message.reply(Json.toJsonObject(reply)))
-        .onFailure(e -> message.fail(ReplyFailure.RECIPIENT_FAILURE.toInt(), e.getMessage()));
+        .onFailure(e -> {
+          LOG.error("trace {}: cannot build the prompt", request.traceId(), e);
+          message.fail(BAD_REQUEST, "cannot build the prompt: " + e.getMessage());
+        });
+  }
+
+  /** The request's question, else the last user message, else nothing. */
+  private static String questionOf(RagPromptRequest request, List<ChatMessage> conversation) {
+    if (request.question() != null && !request.question().isBlank()) {
+      return request.question();
+    }
+    for (int i = conversation.size() - 1; i >= 0; i--) {
+      ChatMessage m = conversation.get(i);
+      if ("user".equals(m.role()) && m.content() != null) {
+        return m.content();
+      }
+    }
+    return "";
   }
 
   @Override
   public Future<?> stop() {
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
-
 }

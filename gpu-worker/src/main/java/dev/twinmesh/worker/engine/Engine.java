@@ -45,6 +45,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
   private final AtomicLong requestIds = new AtomicLong();
   private final Thread thread;
   private volatile EngineLoad load = new EngineLoad(0, 0, 0);
+  private volatile EngineStats stats = EngineStats.ZERO;
   private volatile boolean stopping;
   private long reportedPreemptions;
   private long reportedQueryTokens;
@@ -71,6 +72,11 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     if (stopping) {
       throw ApiException.unavailable("the worker is shutting down", 5);
     }
+    if (request.promptTokenIds().length == 0 || request.maxTokens() < 1) {
+      // refused here: on the engine thread it would be lost, holding its queue slot for good
+      throw ApiException.invalidRequest(request.promptTokenIds().length == 0 ? "prompt" : "max_tokens",
+          "a request needs at least one prompt token and max_tokens of at least 1");
+    }
     scheduler.requireFits(request.promptTokenIds().length, request.maxTokens());
     int tokens = request.promptTokenIds().length;
     if (queuedRequests.get() >= limits.maxWaitingRequests()
@@ -82,6 +88,10 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     queuedTokens.addAndGet(tokens);
     Request entry = new Request(request.requestId() + "#" + requestIds.incrementAndGet(), request, events);
     incoming.add(entry);
+    if (stopping && incoming.remove(entry)) {
+      // close() began after the check above and may have failed the queue already: this one would never end
+      throw ApiException.unavailable("the worker is shutting down", 5);
+    }
     return () -> {
       entry.cancelled = true;
       cancelled.add(entry);
@@ -93,9 +103,15 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     return load;
   }
 
+  /** Time the engine thread spent per phase since it started; diff two snapshots for an interval. */
+  public EngineStats stats() {
+    return stats;
+  }
+
   private void loop() {
     while (!stopping) {
       try {
+        long started = System.nanoTime();
         admitIncoming();
         applyCancels();
         SchedulerOutput step = scheduler.schedule();
@@ -105,7 +121,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
           awaitWork();
           continue;
         }
-        run(step);
+        run(step, System.nanoTime() - started);
         publishLoad();
       } catch (InterruptedException e) {
         break;
@@ -143,7 +159,7 @@ public final class Engine implements GenerationBackend, AutoCloseable {
       metrics.promptTokens(r.promptTokenIds().length);
     } catch (ApiException e) {
       dequeued(entry);
-      entry.events.accept(new GenerationEvent.Failed(e, r.promptTokenIds().length, 0));
+      send(entry, new GenerationEvent.Failed(e, r.promptTokenIds().length, 0));
     }
   }
 
@@ -162,32 +178,36 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     }
   }
 
-  private void run(SchedulerOutput step) {
+  private void run(SchedulerOutput step, long scheduleNanos) {
     List<SchedulerOutput.ScheduledSequence> scheduled = step.scheduled();
     scheduled.forEach(s -> firstScheduled(active.get(s.requestId())));
-    float[][] logits;
+    Sample[] samples;
+    long executeStarted = System.nanoTime();
+    long sampleStarted;
     try {
-      logits = runner.execute(step);
+      float[][] logits = runner.execute(step);
+      sampleStarted = System.nanoTime();
+      samples = sample(scheduled, logits);
     } catch (RuntimeException e) {
-      LOG.error("forward pass failed for {} sequences", scheduled.size(), e);
+      // the forward pass or the sampler (NaN logits): fail the step, so the scheduler can go on
+      LOG.error("step failed for {} sequences", scheduled.size(), e);
       for (Sequence failed : scheduler.failStep(step)) {
         Request entry = active.remove(failed.requestId());
         if (entry != null) {
           leave(entry, "error");
-          entry.events.accept(new GenerationEvent.Failed(ApiException.internal("generation failed: "
+          send(entry, new GenerationEvent.Failed(ApiException.internal("generation failed: "
               + e.getClass().getSimpleName()), failed.numPromptTokens(), failed.numCompletionTokens()));
         }
       }
       return;
     }
     int[] sampledIds = new int[scheduled.size()];
-    Sample[] samples = new Sample[scheduled.size()];
     for (int i = 0; i < samples.length; i++) {
-      if (logits[i] != null) {
-        samples[i] = sampler.sample(logits[i], active.get(scheduled.get(i).requestId()).sampling);
+      if (samples[i] != null) {
         sampledIds[i] = samples[i].tokenId();
       }
     }
+    long postprocessStarted = System.nanoTime();
     scheduler.postprocess(step, sampledIds);
     for (int i = 0; i < samples.length; i++) {
       if (samples[i] != null) {
@@ -195,12 +215,25 @@ public final class Engine implements GenerationBackend, AutoCloseable {
       }
     }
     reportSchedulerCounters();
+    long finished = System.nanoTime();
+    stats = stats.plusStep(step.numScheduledTokens(), scheduleNanos, sampleStarted - executeStarted,
+        postprocessStarted - sampleStarted, finished - postprocessStarted);
+  }
+
+  private Sample[] sample(List<SchedulerOutput.ScheduledSequence> scheduled, float[][] logits) {
+    Sample[] samples = new Sample[scheduled.size()];
+    for (int i = 0; i < samples.length; i++) {
+      if (logits[i] != null) {
+        samples[i] = sampler.sample(logits[i], active.get(scheduled.get(i).requestId()).sampling);
+      }
+    }
+    return samples;
   }
 
   /** Sends a sampled token on; ends the request when its output or the scheduler says it is done. */
   private void emit(Request entry, Sample sample) {
     entry.tokenProduced(metrics);
-    entry.events.accept(entry.output.accept(sample));
+    send(entry, entry.output.accept(sample));
     if (!entry.output.finished() && !entry.sequence.isFinished()) {
       return;
     }
@@ -211,7 +244,18 @@ public final class Engine implements GenerationBackend, AutoCloseable {
     GenerationEvent.Finished finished = entry.output.finish(entry.sequence.numPromptTokens(),
         entry.sequence.numCachedPromptTokens(), entry.queueNanos());
     leave(entry, finished.finishReason());
-    entry.events.accept(finished);
+    send(entry, finished);
+  }
+
+  /** Hands an event to its request's owner; an owner that throws loses its own request, never the others'. */
+  private void send(Request entry, GenerationEvent event) {
+    try {
+      entry.events.accept(event);
+    } catch (RuntimeException e) {
+      LOG.warn("the event consumer of {} failed; cancelling it", entry.id, e);
+      entry.cancelled = true;
+      cancelled.add(entry);
+    }
   }
 
   /** Aborted sequences leave without an event: their client is gone. */
@@ -265,13 +309,13 @@ public final class Engine implements GenerationBackend, AutoCloseable {
 
   private void failAll(ApiException error) {
     for (Request entry : active.values()) {
-      entry.events.accept(new GenerationEvent.Failed(error, entry.request.promptTokenIds().length,
+      send(entry, new GenerationEvent.Failed(error, entry.request.promptTokenIds().length,
           entry.sequence.numCompletionTokens()));
     }
     active.clear();
     Request entry;
     while ((entry = incoming.poll()) != null) {
-      entry.events.accept(new GenerationEvent.Failed(error, entry.request.promptTokenIds().length, 0));
+      send(entry, new GenerationEvent.Failed(error, entry.request.promptTokenIds().length, 0));
     }
   }
 

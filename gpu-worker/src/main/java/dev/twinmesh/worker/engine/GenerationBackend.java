@@ -9,7 +9,10 @@ import java.util.function.Consumer;
  */
 public interface GenerationBackend {
 
-  /** @throws dev.twinmesh.common.ApiException 503 when the waiting queue is full */
+  /**
+   * @throws dev.twinmesh.common.ApiException 503 when the waiting queue is full, 422 when the request can
+   *     never fit, 400 when it has no prompt token or max_tokens below 1
+   */
   GenerationHandle submit(GenerationRequest request, Consumer<GenerationEvent> events);
 
   EngineLoad load();

@@ -58,7 +58,12 @@ final class SequenceOutput {
   /** The end of the sequence; a reason the output did not see itself (the scheduler's) counts as "stop"/"length". */
   GenerationEvent.Finished finish(int promptTokens, int cachedPromptTokens, long queueNanos) {
     String reason = finishReason != null ? finishReason : completionTokens >= maxTokens ? "length" : "stop";
-    String held = stops.stopped() ? "" : stops.flush();
+    String held = "";
+    if (!stops.stopped()) {
+      // bytes of an unfinished character are text too (U+FFFD, as in the full decode), and may end a stop string
+      held = stops.accept(text.flush());
+      held += stops.stopped() ? "" : stops.flush();
+    }
     return new GenerationEvent.Finished(reason, held, promptTokens, completionTokens, cachedPromptTokens, queueNanos);
   }
 

@@ -12,5 +12,8 @@ public interface TokenTextDecoder {
   interface Stream {
     /** The text completed by this token (possibly empty). */
     String next(int tokenId);
+
+    /** What is still held back (bytes of an unfinished character), as the full decode shows it; at the end. */
+    String flush();
   }
 }

@@ -1,6 +1,7 @@
 package dev.twinmesh.worker.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -18,15 +19,17 @@ public final class Layers {
   /** RMSNorm over the last axis; the mean square is taken in fp32 even when x is fp16. */
   public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
     int last = x.getShape().dimension() - 1;
-    NDArray x32 = x.toType(DataType.FLOAT32, false);
+    boolean fp32 = x.getDataType() == DataType.FLOAT32;
+    NDArray x32 = fp32 ? x : x.toType(DataType.FLOAT32, false);
     NDArray rms = x32.square().mean(new int[] {last}, true).add(eps).sqrt();
-    return x32.div(rms).toType(x.getDataType(), false).mul(weight);
+    NDArray normalized = x32.div(rms);
+    return (fp32 ? normalized : normalized.toType(x.getDataType(), false)).mul(weight);
   }
 
-  /** down(silu(gate(x)) * up(x)). */
-  public static NDArray swiGlu(NDArray x, NDArray gateProj, NDArray upProj, NDArray downProj) {
-    NDArray gate = linear(x, gateProj, null);
-    NDArray up = linear(x, upProj, null);
-    return linear(gate.mul(Activation.sigmoid(gate)).mul(up), downProj, null);
+  /** down(silu(gate(x)) * up(x)), gate and up from one product with gate_proj stacked over up_proj. */
+  public static NDArray swiGlu(NDArray x, NDArray gateUpProj, NDArray downProj) {
+    NDList gateUp = linear(x, gateUpProj, null).split(2, x.getShape().dimension() - 1); // 2 x [..., intermediate]
+    NDArray gate = gateUp.get(0);
+    return linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)), downProj, null);
   }
 }

@@ -31,8 +31,12 @@ public final class LlamaModel implements AutoCloseable {
   private final RotaryEmbedding rope;
   private final Attention attention;
   private final NDManager manager;
+  private final long[] qkHeads; // split point of the fused projection's heads: queries and keys | values
+  private final long[] qHeads;  // split point of the rotated heads: queries | keys
 
   public LlamaModel(ModelConfig config, LlamaWeights weights, RotaryEmbedding rope, NDManager manager) {
+    this.qkHeads = new long[] {config.numAttentionHeads() + config.numKeyValueHeads()};
+    this.qHeads = new long[] {config.numAttentionHeads()};
     this.config = config;
     this.weights = weights;
     this.rope = rope;
@@ -99,11 +103,29 @@ public final class LlamaModel implements AutoCloseable {
    * @return fp32 logits [S, vocab] of each sequence's last new token; the caller closes them
    */
   public NDArray forward(BatchInput batch, PagedKvCache cache) {
+    int[] all = new int[batch.numSequences()];
+    Arrays.setAll(all, s -> s);
+    return forward(batch, cache, all);
+  }
+
+  /**
+   * As above, with logits for the given sequences only (those that sample this step; a prompt chunk
+   * that does not end its prompt needs none): the vocabulary projection is the widest in the model.
+   *
+   * @param logitSequences indices of sequences in the batch, in the order of the returned rows
+   * @return fp32 logits [logitSequences.length, vocab]; the caller closes them
+   */
+  public NDArray forward(BatchInput batch, PagedKvCache cache, int[] logitSequences) {
     long[][] contexts = new long[batch.numSequences()][];
     int token = 0;
     for (int s = 0; s < contexts.length; s++) {
       contexts[s] = batch.contextSlots(s, cache.blockSize());
       token = checkSlots(batch, s, token, contexts[s], cache.numSlots());
+    }
+    long[] lastRows = batch.lastTokenRows();
+    long[] logitRows = new long[logitSequences.length];
+    for (int i = 0; i < logitRows.length; i++) {
+      logitRows[i] = lastRows[logitSequences[i]];
     }
     try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
       NDArray slots = step.create(toLongs(batch.slotMapping()));                          // [N]
@@ -111,7 +133,11 @@ public final class LlamaModel implements AutoCloseable {
       AttentionStep attend = decodeOnly ? paddedDecode(step, cache, slots, contexts)
           : perSequence(step, cache, slots, contexts, batch);
       NDArray hidden = decode(step, batch.tokenIds(), toLongs(batch.positions()), attend);   // [N, hidden]
-      NDArray last = hidden.get(step, new NDIndex("{}", step.create(batch.lastTokenRows()))); // [S, hidden]
+      if (logitRows.length == 0) {
+        return keep(step.zeros(new Shape(0, config.vocabSize()), DataType.FLOAT32));
+      }
+      boolean everyRow = logitRows.length == hidden.getShape().get(0);
+      NDArray last = everyRow ? hidden : hidden.get(step, new NDIndex("{}", step.create(logitRows))); // [R, hidden]
       return keep(logits(last));
     }
   }
@@ -233,13 +259,14 @@ public final class LlamaModel implements AutoCloseable {
       LlamaWeights.Layer w = weights.layers().get(layer);
       // RMSNorm
       NDArray h = rmsNorm(x, w.inputLayernorm(), eps);                                 // [N, hidden]
-      // qkv projections
-      NDArray q = linear(h, w.qProj(), w.qProjBias()).reshape(n, heads, headDim);      // [N, heads, headDim]
-      NDArray k = linear(h, w.kProj(), w.kProjBias()).reshape(n, kvHeads, headDim);    // [N, kvHeads, headDim]
-      NDArray v = linear(h, w.vProj(), w.vProjBias()).reshape(n, kvHeads, headDim);    // [N, kvHeads, headDim]
-      // rotary
-      q = rope.rotate(q, angles);
-      k = rope.rotate(k, angles);
+      // qkv projections, one product
+      NDList qkAndV = linear(h, w.qkvProj(), w.qkvProjBias()).reshape(n, heads + 2L * kvHeads, headDim)
+          .split(qkHeads, 1);                                                         // [N, heads+kvHeads, headDim], [N, kvHeads, headDim]
+      // rotary, queries and keys together
+      NDList qAndK = rope.rotate(qkAndV.get(0), angles).split(qHeads, 1);
+      NDArray q = qAndK.get(0);                                                        // [N, heads, headDim]
+      NDArray k = qAndK.get(1);                                                        // [N, kvHeads, headDim]
+      NDArray v = qkAndV.get(1);                                                       // [N, kvHeads, headDim]
       // append k and v to the cache, then grouped-query causal attention over every cached position
       NDArray attended = attend.apply(layer, q, k, v);                                 // [N, heads*headDim]
       // output projection, residual
@@ -247,7 +274,7 @@ public final class LlamaModel implements AutoCloseable {
       // RMSNorm
       h = rmsNorm(x, w.postAttentionLayernorm(), eps);
       // SwiGLU, residual
-      x = x.add(swiGlu(h, w.gateProj(), w.upProj(), w.downProj()));                    // [N, hidden]
+      x = x.add(swiGlu(h, w.gateUpProj(), w.downProj()));                              // [N, hidden]
     }
     return x;
   }

@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import dev.twinmesh.worker.engine.ModelRunner;
 import dev.twinmesh.worker.scheduler.SchedulerOutput;
 import dev.twinmesh.worker.scheduler.SchedulerOutput.ScheduledSequence;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Turns a scheduled step into the model's batch input (token ids, positions, slot mapping, context
@@ -29,15 +31,17 @@ public final class LlamaModelRunner implements ModelRunner {
   @Override
   public float[][] execute(SchedulerOutput step) {
     BatchInput batch = batchInput(step.scheduled());
+    int[] sampling = IntStream.range(0, step.scheduled().size())
+        .filter(s -> step.scheduled().get(s).samplesToken()).toArray();
     float[][] rows = new float[step.scheduled().size()][];
-    try (NDArray logits = model.forward(batch, cache)) {
+    try (NDArray logits = model.forward(batch, cache, sampling)) {
+      if (sampling.length == 0) {
+        return rows;
+      }
       float[] flat = logits.toFloatArray();
       int vocab = (int) logits.getShape().get(1);
-      for (int s = 0; s < rows.length; s++) {
-        if (step.scheduled().get(s).samplesToken()) {
-          rows[s] = new float[vocab];
-          System.arraycopy(flat, s * vocab, rows[s], 0, vocab);
-        }
+      for (int i = 0; i < sampling.length; i++) {
+        rows[sampling[i]] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
       }
     }
     return rows;

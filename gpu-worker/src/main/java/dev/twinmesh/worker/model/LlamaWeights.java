@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.twinmesh.worker.checkpoint.CheckpointException;
@@ -25,7 +26,13 @@ import java.util.TreeSet;
  */
 public final class LlamaWeights implements AutoCloseable {
 
-  /** One decoder layer, {@code model.layers.N.*}. Biases are null unless attention_bias (Qwen2). */
+  /**
+   * One decoder layer, {@code model.layers.N.*}. Biases are null unless attention_bias (Qwen2).
+   *
+   * <p>The forward pass multiplies by the fused tensors, derived while loading: q, k and v stacked
+   * into one [q+2kv, hidden] matrix and gate over up into one [2*intermediate, hidden], so each is
+   * one matmul. The Hugging Face tensors are row slices of them: views, no second copy.
+   */
   public record Layer(
       NDArray inputLayernorm,        // input_layernorm.weight            [hidden]
       NDArray qProj,                 // self_attn.q_proj.weight           [heads*headDim, hidden]
@@ -38,7 +45,45 @@ public final class LlamaWeights implements AutoCloseable {
       NDArray postAttentionLayernorm, // post_attention_layernorm.weight  [hidden]
       NDArray gateProj,              // mlp.gate_proj.weight              [intermediate, hidden]
       NDArray upProj,                // mlp.up_proj.weight                [intermediate, hidden]
-      NDArray downProj) {}           // mlp.down_proj.weight              [hidden, intermediate]
+      NDArray downProj,              // mlp.down_proj.weight              [hidden, intermediate]
+      NDArray qkvProj,               // q_proj; k_proj; v_proj            [(heads+2*kvHeads)*headDim, hidden]
+      NDArray qkvProjBias,           // their biases, or null             [(heads+2*kvHeads)*headDim]
+      NDArray gateUpProj) {          // gate_proj; up_proj                [2*intermediate, hidden]
+
+    /** Fuses the projections that read the same input, and slices the Hugging Face tensors back out of them. */
+    static Layer fuse(NDManager manager, NDArray inputLayernorm, NDArray qProj, NDArray qProjBias, NDArray kProj,
+                      NDArray kProjBias, NDArray vProj, NDArray vProjBias, NDArray oProj,
+                      NDArray postAttentionLayernorm, NDArray gateProj, NDArray upProj, NDArray downProj) {
+      long q = qProj.getShape().get(0);
+      long kv = kProj.getShape().get(0);
+      long inter = gateProj.getShape().get(0);
+      NDArray qkv = stack(manager, qProj, kProj, vProj);
+      NDArray qkvBias = qProjBias == null ? null : stack(manager, qProjBias, kProjBias, vProjBias);
+      NDArray gateUp = stack(manager, gateProj, upProj);
+      return new Layer(inputLayernorm,
+          rows(manager, qkv, 0, q), qkvBias == null ? null : rows(manager, qkvBias, 0, q),
+          rows(manager, qkv, q, q + kv), qkvBias == null ? null : rows(manager, qkvBias, q, q + kv),
+          rows(manager, qkv, q + kv, q + 2 * kv), qkvBias == null ? null : rows(manager, qkvBias, q + kv, q + 2 * kv),
+          oProj, postAttentionLayernorm,
+          rows(manager, gateUp, 0, inter), rows(manager, gateUp, inter, 2 * inter), downProj,
+          qkv, qkvBias, gateUp);
+    }
+
+    /** Concatenated along rows; the parts are freed. */
+    private static NDArray stack(NDManager manager, NDArray... parts) {
+      NDArray whole = NDArrays.concat(new NDList(parts), 0);
+      whole.attach(manager);
+      for (NDArray part : parts) {
+        part.close();
+      }
+      return whole;
+    }
+
+    /** Rows [from, to) as a view sharing the fused tensor's storage. */
+    private static NDArray rows(NDManager manager, NDArray whole, long from, long to) {
+      return whole.get(manager, new NDIndex("{}:{}", from, to));
+    }
+  }
 
   /** Architectures whose checkpoints have exactly this tensor layout (SmolLM ships as LlamaForCausalLM). */
   public static final Set<String> ARCHITECTURES = Set.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
@@ -89,7 +134,7 @@ public final class LlamaWeights implements AutoCloseable {
       for (int i = 0; i < config.numHiddenLayers(); i++) {
         String p = "model.layers." + i + ".";
         boolean bias = config.attentionBias();
-        layers.add(new Layer(
+        layers.add(Layer.fuse(owned,
             loader.load(p + "input_layernorm.weight", hidden),
             loader.load(p + "self_attn.q_proj.weight", q, hidden),
             bias ? loader.load(p + "self_attn.q_proj.bias", q) : null,

@@ -16,40 +16,44 @@ import java.util.Locale;
  */
 public final class RotaryEmbedding implements AutoCloseable {
 
-  /** cos and sin for the positions of one forward call. */
-  public record Angles(NDArray cos, NDArray sin) {} // each [T, 1, headDim/2]
+  /**
+   * Angles for the positions of one forward call, laid out against a head split into its two halves
+   * [2, headDim/2]: cos for both halves, and sin negated for the first half (rotate_half's sign).
+   */
+  public record Angles(NDArray cos, NDArray sin) {} // each [T, 1, 2, headDim/2]
 
   private final NDManager manager;
   private final int maxPositions;
-  private final NDArray cos;      // [maxPositions, headDim/2]
-  private final NDArray sin;      // [maxPositions, headDim/2]
-  private final NDIndex firstHalf;
-  private final NDIndex secondHalf;
+  private final NDArray cos;      // [maxPositions, 2, headDim/2]: cos, cos
+  private final NDArray sin;      // [maxPositions, 2, headDim/2]: -sin, sin
+  private final int half;
 
   private RotaryEmbedding(NDManager manager, int maxPositions, NDArray cos, NDArray sin, int headDim) {
     this.manager = manager;
     this.maxPositions = maxPositions;
     this.cos = cos;
     this.sin = sin;
-    this.firstHalf = new NDIndex(":, :, :{}", headDim / 2);
-    this.secondHalf = new NDIndex(":, :, {}:", headDim / 2);
+    this.half = headDim / 2;
   }
 
   /** Tables for positions [0, maxPositions), computed in double and stored as {@code type}. */
   public static RotaryEmbedding create(ModelConfig config, int maxPositions, NDManager parent, DataType type) {
     int half = config.headDim() / 2;
     double[] inverse = inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling());
-    float[] cos = new float[maxPositions * half];
-    float[] sin = new float[maxPositions * half];
+    float[] cos = new float[maxPositions * 2 * half];
+    float[] sin = new float[maxPositions * 2 * half];
     for (int pos = 0; pos < maxPositions; pos++) {
       for (int i = 0; i < half; i++) {
         double angle = pos * inverse[i];
-        cos[pos * half + i] = (float) Math.cos(angle);
-        sin[pos * half + i] = (float) Math.sin(angle);
+        int first = pos * 2 * half + i;
+        cos[first] = (float) Math.cos(angle);
+        cos[first + half] = cos[first];
+        sin[first] = (float) -Math.sin(angle);
+        sin[first + half] = (float) Math.sin(angle);
       }
     }
     NDManager manager = parent.newSubManager();
-    Shape shape = new Shape(maxPositions, half);
+    Shape shape = new Shape(maxPositions, 2, half);
     return new RotaryEmbedding(manager, maxPositions,
         manager.create(cos, shape).toType(type, false),
         manager.create(sin, shape).toType(type, false),
@@ -115,17 +119,19 @@ public final class RotaryEmbedding implements AutoCloseable {
     }
     NDIndex rows = new NDIndex("{}", step.create(positions));
     long t = positions.length;
-    long half = cos.getShape().get(1);
-    return new Angles(cos.get(step, rows).reshape(t, 1, half), sin.get(step, rows).reshape(t, 1, half));
+    return new Angles(cos.get(step, rows).reshape(t, 1, 2, half), sin.get(step, rows).reshape(t, 1, 2, half));
   }
 
-  /** Rotates each (first-half, second-half) pair of x [T, heads, headDim] by its position's angle. */
+  /**
+   * Rotates each (first-half, second-half) pair of x [T, heads, headDim] by its position's angle:
+   * x*cos + rotate_half(x)*sin, where rotate_half(x) = (-x2, x1) is the halves swapped (a flip)
+   * times the sign folded into the sin table. Four ops for any number of heads.
+   */
   public NDArray rotate(NDArray x, Angles angles) {
-    NDArray x1 = x.get(firstHalf);  // [T, heads, headDim/2]
-    NDArray x2 = x.get(secondHalf); // [T, heads, headDim/2]
-    NDArray rotatedFirst = x1.mul(angles.cos()).sub(x2.mul(angles.sin()));
-    NDArray rotatedSecond = x2.mul(angles.cos()).add(x1.mul(angles.sin()));
-    return rotatedFirst.concat(rotatedSecond, -1);
+    long t = x.getShape().get(0);
+    long heads = x.getShape().get(1);
+    NDArray halves = x.reshape(t, heads, 2, half);                                     // [T, heads, 2, headDim/2]
+    return halves.mul(angles.cos()).add(halves.flip(2).mul(angles.sin())).reshape(t, heads, 2L * half);
   }
 
   @Override

@@ -24,6 +24,11 @@ public final class Sampler {
 
   /** Candidate pools for top_p start from tokens this likely relative to the best one, widening as needed. */
   private static final double NUCLEUS_FIRST_CUTOFF = 1e-3;
+  /**
+   * Scores this far below the best have weight exp(-87) < 1e-37: zero within the double sum of any
+   * vocabulary, so their exp is skipped. At low temperature that is nearly the whole vocabulary.
+   */
+  private static final double NEGLIGIBLE_SCORE_GAP = 87;
 
   private double[] scores = new double[0]; // [vocab] processed logits
   private double[] weights = new double[0]; // [vocab] exp(score - max): probabilities up to a constant
@@ -54,7 +59,8 @@ public final class Sampler {
     }
     double total = 0;
     for (int i = 0; i < vocab; i++) {
-      weights[i] = Math.exp(scores[i] - max);
+      double gap = scores[i] - max;
+      weights[i] = gap < -NEGLIGIBLE_SCORE_GAP ? 0 : Math.exp(gap);
       total += weights[i];
     }
     double logNormalizer = max + Math.log(total);

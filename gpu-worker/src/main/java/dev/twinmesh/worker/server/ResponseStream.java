@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,7 +27,7 @@ final class ResponseStream {
   private final long created = System.currentTimeMillis() / 1000;
   private final int promptTokens;
   private final StringBuilder text = new StringBuilder();
-  private final JsonArray logprobContent = new JsonArray();
+  private final List<JsonObject> collected = new ArrayList<>();
   private boolean ended;
 
   ResponseStream(OpenAiRequest request, HttpServerResponse response, String model, String id, int promptTokens) {
@@ -69,14 +70,17 @@ final class ResponseStream {
   }
 
   private void onToken(GenerationEvent.Token token) {
-    JsonObject logprobs = token.sampled() == null ? null : logprobs(token.sampled(), token.top());
+    JsonObject logprobs = token.sampled() == null ? null
+        : request.kind() == OpenAiRequest.Kind.CHAT ? chatLogprobs(token.sampled(), token.top())
+        : completionLogprobs(token.sampled(), token.top(), text.length());
     if (!request.stream()) {
       text.append(token.text());
       if (logprobs != null) {
-        logprobContent.addAll(logprobs.getJsonArray("content"));
+        collected.add(logprobs);
       }
       return;
     }
+    text.append(token.text());
     if (!token.text().isEmpty() || logprobs != null) {
       write(OpenAiChunks.chunk(request.kind(), id, created, model, null, token.text(), null, logprobs));
     }
@@ -87,7 +91,7 @@ final class ResponseStream {
     Usage usage = Usage.of(finished.promptTokens(), finished.completionTokens());
     if (!request.stream()) {
       text.append(finished.heldText());
-      JsonObject logprobs = request.sampling().logprobs() ? new JsonObject().put("content", logprobContent) : null;
+      JsonObject logprobs = request.sampling().logprobs() ? mergeLogprobs() : null;
       response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
           .end(OpenAiChunks.completion(request.kind(), id, created, model, text.toString(), finished.finishReason(),
               usage, logprobs).encode());
@@ -118,8 +122,34 @@ final class ResponseStream {
     response.write(OpenAiChunks.sseData(chunk.encode()));
   }
 
+  /** One non-streamed answer's logprobs: the per-token objects joined field by field. */
+  private JsonObject mergeLogprobs() {
+    JsonObject merged = new JsonObject();
+    for (JsonObject one : collected) {
+      for (String field : one.fieldNames()) {
+        JsonArray into = merged.getJsonArray(field);
+        if (into == null) {
+          merged.put(field, into = new JsonArray());
+        }
+        into.addAll(one.getJsonArray(field));
+      }
+    }
+    return merged;
+  }
+
+  /** OpenAI's legacy completions shape: parallel arrays of tokens, their logprobs, alternatives and offsets. */
+  private static JsonObject completionLogprobs(TokenLogprob sampled, List<TokenLogprob> top, int offset) {
+    JsonObject alternatives = new JsonObject();
+    top.forEach(t -> alternatives.put(t.text(), t.logprob()));
+    return new JsonObject()
+        .put("tokens", new JsonArray().add(sampled.text()))
+        .put("token_logprobs", new JsonArray().add(sampled.logprob()))
+        .put("top_logprobs", new JsonArray().add(alternatives))
+        .put("text_offset", new JsonArray().add(offset));
+  }
+
   /** OpenAI's chat logprobs shape: {"content": [{token, logprob, bytes, top_logprobs}]}. */
-  private static JsonObject logprobs(TokenLogprob sampled, List<TokenLogprob> top) {
+  private static JsonObject chatLogprobs(TokenLogprob sampled, List<TokenLogprob> top) {
     JsonArray alternatives = new JsonArray();
     for (TokenLogprob t : top) {
       alternatives.add(entry(t));

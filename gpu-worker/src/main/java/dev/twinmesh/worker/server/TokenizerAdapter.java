@@ -55,6 +55,16 @@ public final class TokenizerAdapter implements PromptEncoder, TokenTextDecoder {
   @Override
   public Stream open() {
     IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(decoder, true);
-    return detokenizer::push;
+    return new Stream() {
+      @Override
+      public String next(int tokenId) {
+        return detokenizer.push(tokenId);
+      }
+
+      @Override
+      public String flush() {
+        return detokenizer.flush();
+      }
+    };
   }
 }

@@ -30,27 +30,20 @@ public final class WorkerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
 
   private final WorkerConfig config;
-  private final ServedModel model;
-  private final PromptEncoder encoder;
-  private final GenerationBackend backend;
-  private final Supplier<String> prometheusText;
+  private final ServingState state;
   private HttpServer server;
 
-  /** @param prometheusText the metrics exposition served on {@code /metrics} */
-  public WorkerVerticle(WorkerConfig config, ServedModel model, PromptEncoder encoder, GenerationBackend backend,
-                        Supplier<String> prometheusText) {
+  /** @param state what the worker serves; until it is ready every endpoint but /health answers 503 */
+  public WorkerVerticle(WorkerConfig config, ServingState state) {
     this.config = config;
-    this.model = model;
-    this.encoder = encoder;
-    this.backend = backend;
-    this.prometheusText = prometheusText;
+    this.state = state;
   }
 
   @Override
   public Future<?> start() {
     server = vertx.createHttpServer();
     return server.requestHandler(router()).listen(config.port(), config.host())
-        .onSuccess(s -> LOG.info("worker {} serving {} on {}:{}", config.workerId(), model.name(), config.host(), s.actualPort()));
+        .onSuccess(s -> LOG.info("worker {} listening on {}:{}", config.workerId(), config.host(), s.actualPort()));
   }
 
   public int actualPort() {
@@ -59,21 +52,45 @@ public final class WorkerVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
+    router.get("/health").handler(this::handleHealth);
+    router.route().handler(this::requireServing);
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
     router.post("/v1/chat/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.CHAT));
     router.post("/v1/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.COMPLETION));
     router.get("/v1/models").handler(this::handleModels);
-    router.get("/health").handler(this::handleHealth);
+    router.post("/tokenize").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
+    router.post("/tokenize").handler(this::handleTokenize);
     router.get("/info").handler(this::handleInfo);
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-        .end(prometheusText.get()));
-    router.route().last().handler(ctx -> HttpErrors.send(ctx.response(), ApiException.notFound("no route " + ctx.request().path())));
-    router.route().failureHandler(this::handleFailure);
+        .end(state.serving().metrics().get()));
+    HttpErrors.installOn(router, config.maxBodyBytes());
     return router;
   }
 
+  /** Everything but /health waits for the model; a draining worker still serves its metrics and info. */
+  private void requireServing(RoutingContext ctx) {
+    ServingState.Phase phase = state.phase();
+    boolean generation = ctx.request().path().startsWith("/v1/") || ctx.request().path().equals("/tokenize");
+    if (phase == ServingState.Phase.READY || (phase == ServingState.Phase.DRAINING && !generation)) {
+      ctx.next();
+      return;
+    }
+    HttpErrors.send(ctx.response(), ApiException.unavailable(notServingReason(phase), 5));
+  }
+
+  private String notServingReason(ServingState.Phase phase) {
+    return switch (phase) {
+      case LOADING -> "the worker is loading its model";
+      case DRAINING -> "the worker is draining before it stops";
+      case FAILED -> "the worker failed to load its model: " + state.failure();
+      case READY -> "ready";
+    };
+  }
+
   private void handleGeneration(RoutingContext ctx, OpenAiRequest.Kind kind) {
+    ServingState.Serving serving = state.serving();
+    ServedModel model = serving.model();
     OpenAiRequest request;
     try {
       request = OpenAiRequests.parse(kind, ctx.body().asString());
@@ -85,12 +102,12 @@ public final class WorkerVerticle extends VerticleBase {
       return;
     }
     Context context = vertx.getOrCreateContext();
-    vertx.executeBlocking(() -> encode(request), false)
-        .onSuccess(promptIds -> submit(ctx, context, request, promptIds))
+    vertx.executeBlocking(() -> encode(serving.encoder(), request), false)
+        .onSuccess(promptIds -> submit(ctx, context, serving, request, promptIds))
         .onFailure(e -> HttpErrors.send(ctx.response(), ApiException.from(e)));
   }
 
-  private int[] encode(OpenAiRequest request) {
+  private static int[] encode(PromptEncoder encoder, OpenAiRequest request) {
     int[] ids = request.kind() == OpenAiRequest.Kind.CHAT
         ? encoder.encodeChat(request.messages())
         : encoder.encodePrompt(request.prompt());
@@ -100,15 +117,20 @@ public final class WorkerVerticle extends VerticleBase {
     return ids;
   }
 
-  private void submit(RoutingContext ctx, Context context, OpenAiRequest request, int[] promptIds) {
+  private void submit(RoutingContext ctx, Context context, ServingState.Serving serving, OpenAiRequest request,
+                      int[] promptIds) {
+    if (ctx.response().closed()) {
+      return; // the client left while the prompt was encoded: its close handler would never run
+    }
+    ServedModel model = serving.model();
     String id = (request.kind() == OpenAiRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
     ResponseStream stream = new ResponseStream(request, ctx.response(), model.name(), id, promptIds.length);
     GenerationHandle handle;
     try {
-      int maxTokens = resolveMaxTokens(request, promptIds.length);
+      int maxTokens = resolveMaxTokens(model, request, promptIds.length);
       GenerationRequest generation = new GenerationRequest(id, promptIds, request.sampling(), maxTokens,
           request.priority(), System.nanoTime());
-      handle = backend.submit(generation, event -> context.runOnContext(v -> stream.on(event)));
+      handle = serving.backend().submit(generation, event -> context.runOnContext(v -> stream.on(event)));
     } catch (ApiException e) {
       stream.fail(e);
       return;
@@ -122,7 +144,7 @@ public final class WorkerVerticle extends VerticleBase {
   }
 
   /** The prompt plus max_tokens must fit the context; an unset max_tokens takes what is left. */
-  private int resolveMaxTokens(OpenAiRequest request, int promptTokens) {
+  private static int resolveMaxTokens(ServedModel model, OpenAiRequest request, int promptTokens) {
     int room = model.maxModelLen() - promptTokens;
     Integer asked = request.sampling().maxTokens();
     if (room < 1 || (asked != null && asked > room)) {
@@ -133,7 +155,38 @@ public final class WorkerVerticle extends VerticleBase {
     return asked == null ? room : asked;
   }
 
+  /**
+   * vLLM's {@code /tokenize}: the served model's token ids for a prompt, or for messages rendered with its
+   * chat template. The business pods count token budgets with it.
+   */
+  private void handleTokenize(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      body = null;
+    }
+    if (body == null || !(body.getValue("prompt") instanceof String || body.getValue("messages") instanceof JsonArray)) {
+      HttpErrors.send(ctx.response(), ApiException.invalidRequest("prompt", "send a string prompt or a messages array"));
+      return;
+    }
+    OpenAiRequest.Kind kind = body.containsKey("messages") ? OpenAiRequest.Kind.CHAT : OpenAiRequest.Kind.COMPLETION;
+    JsonObject request = body.copy();
+    ServingState.Serving serving = state.serving();
+    JsonObject asked = request.put("model", serving.model().name());
+    vertx.executeBlocking(() -> encode(serving.encoder(), OpenAiRequests.parse(kind, asked)), false)
+        .onSuccess(ids -> {
+          JsonArray tokens = new JsonArray();
+          for (int id : ids) {
+            tokens.add(id);
+          }
+          ctx.json(new JsonObject().put("count", ids.length).put("max_model_len", serving.model().maxModelLen()).put("tokens", tokens));
+        })
+        .onFailure(e -> HttpErrors.send(ctx.response(), ApiException.from(e)));
+  }
+
   private void handleModels(RoutingContext ctx) {
+    ServedModel model = state.serving().model();
     JsonObject entry = new JsonObject()
         .put("id", model.name())
         .put("object", "model")
@@ -144,8 +197,11 @@ public final class WorkerVerticle extends VerticleBase {
     ctx.json(new JsonObject().put("object", "list").put("data", new JsonArray().add(entry)));
   }
 
+  /** 200 only while ready: a loading, draining or failed worker takes no new requests. */
   private void handleHealth(RoutingContext ctx) {
-    ctx.json(new JsonObject().put("status", "ok"));
+    ServingState.Phase phase = state.phase();
+    ctx.response().setStatusCode(phase == ServingState.Phase.READY ? 200 : 503);
+    ctx.json(new JsonObject().put("status", phase.name().toLowerCase()));
   }
 
   private void handleInfo(RoutingContext ctx) {
@@ -153,10 +209,12 @@ public final class WorkerVerticle extends VerticleBase {
   }
 
   private JsonObject info() {
-    GenerationBackend.EngineLoad load = backend.load();
+    ServedModel model = state.serving().model();
+    GenerationBackend.EngineLoad load = state.serving().backend().load();
     JsonObject json = new JsonObject()
         .put("worker_id", config.workerId())
         .put("model", model.name())
+        .put("status", state.phase().name().toLowerCase())
         .put("checkpoint", model.checkpoint())
         .put("architecture", model.architecture())
         .put("parameters", model.parameters())
@@ -172,17 +230,6 @@ public final class WorkerVerticle extends VerticleBase {
     return json;
   }
 
-  private void handleFailure(RoutingContext ctx) {
-    ApiException error = switch (ctx.statusCode()) {
-      case 413 -> ApiException.tooLarge("request body is larger than " + config.maxBodyBytes() + " bytes");
-      case 400 -> ApiException.invalidRequest(null, "malformed request");
-      default -> ApiException.from(ctx.failure());
-    };
-    if (error.status() >= 500) {
-      LOG.error("unhandled failure on {}", ctx.request().path(), ctx.failure());
-    }
-    HttpErrors.send(ctx.response(), error);
-  }
 
   @Override
   public Future<?> stop() {

@@ -1,0 +1,205 @@
+package dev.twinmesh.app.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code twin-mesh bench http}: streams generations from an OpenAI-compatible endpoint at several
+ * concurrencies and measures what a client sees. With {@code --compare-url} the same load also runs
+ * against a worker directly, level by level, so the gateway's own cost shows as a difference.
+ */
+@Command(name = "http", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+        "Loads an OpenAI-compatible endpoint (the twin-mesh gateway, a worker, or",
+        "any other server) with streamed generations: each concurrency level keeps",
+        "that many requests in flight until --requests have been sent. Reports time",
+        "to first token (TTFT), inter-token latency (ITL), end-to-end latency,",
+        "aggregate output tokens/s and errors; prints a table and writes JSON and",
+        "Markdown to --out. With --compare-url (a worker's URL) it runs each level",
+        "against both and prints what the gateway adds. Requests ask for",
+        "--max-tokens with ignore_eos, so every answer has the same length."})
+public final class HttpBench implements Callable<Integer> {
+
+  @Option(names = "--url", required = true, description = "Base URL of the endpoint under test, e.g. http://127.0.0.1:8080.")
+  URI url;
+
+  @Option(names = "--compare-url", description = "Base URL to run the same load against for comparison (a worker, e.g. http://127.0.0.1:8081).")
+  URI compareUrl;
+
+  @Option(names = "--concurrency", split = ",", defaultValue = "1,16,64",
+      description = "Requests in flight, one level per value. Default: ${DEFAULT-VALUE}.")
+  List<Integer> concurrency;
+
+  @Option(names = "--requests", defaultValue = "64",
+      description = "Requests per level (at least the level's concurrency). Default: ${DEFAULT-VALUE}.")
+  int requests;
+
+  @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens per answer. Default: ${DEFAULT-VALUE}.")
+  int maxTokens;
+
+  @Option(names = "--api-key", defaultValue = "${env:TWIN_MESH_API_KEY}", description = "Bearer key for --url.")
+  String apiKey;
+
+  @Option(names = "--compare-api-key", description = "Bearer key for --compare-url (workers need none).")
+  String compareApiKey;
+
+  @Option(names = "--model", defaultValue = "twin", description = "Model name. Default: ${DEFAULT-VALUE}.")
+  String model;
+
+  @Option(names = "--endpoint", defaultValue = "chat",
+      description = "chat (/v1/chat/completions) or completions (/v1/completions). Default: ${DEFAULT-VALUE}.")
+  String endpoint;
+
+  @Option(names = "--prompt", defaultValue = "Write about retrieval-augmented generation for an LLM twin.",
+      description = "The question (chat) or prompt (completions). Default: ${DEFAULT-VALUE}.")
+  String prompt;
+
+  @Option(names = "--rag", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "Send rag=true (retrieval on) to the gateway; off by default so only serving is measured.")
+  boolean rag;
+
+  @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured requests per target first. Default: ${DEFAULT-VALUE}.")
+  int warmup;
+
+  @Option(names = "--timeout", defaultValue = "PT5M", description = "Per-request timeout (ISO-8601). Default: ${DEFAULT-VALUE}.")
+  Duration timeout;
+
+  @Option(names = "--out", defaultValue = "bench-results", description = "Directory for the JSON and Markdown reports. Default: ${DEFAULT-VALUE}.")
+  Path out;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!endpoint.equals("chat") && !endpoint.equals("completions")) {
+      throw new IllegalArgumentException("--endpoint must be chat or completions, got " + endpoint);
+    }
+    if (requests < 1 || maxTokens < 1 || concurrency.stream().anyMatch(c -> c < 1)) {
+      throw new IllegalArgumentException("--requests, --max-tokens and every --concurrency must be at least 1");
+    }
+    Instant started = Instant.now();
+    List<Target> targets = new ArrayList<>();
+    targets.add(new Target(compareUrl == null ? "endpoint" : "gateway", url, new StreamingClient(timeout, apiKey)));
+    if (compareUrl != null) {
+      targets.add(new Target("worker", compareUrl, new StreamingClient(timeout, compareApiKey)));
+    }
+    System.out.printf("twin-mesh bench http: %s, model %s, max_tokens %d, concurrency %s, rag %s%n",
+        endpoint, model, maxTokens, concurrency, rag ? "on" : "off");
+    for (Target target : targets) {
+      System.out.printf("  %-8s %s%n", target.name, endpointUri(target.base));
+      warmUp(target);
+    }
+
+    List<LevelStats> levels = new ArrayList<>();
+    for (int c : concurrency) {
+      for (Target target : targets) {
+        int count = Math.max(requests, c);
+        LevelStats stats = runLevel(target, c, count);
+        levels.add(stats);
+        System.out.printf("  done: %-8s c=%-3d %d requests, %d errors, %.1f s%n", target.name, c, count, stats.errors(),
+            stats.wallSeconds());
+      }
+    }
+    HttpBenchReport report = new HttpBenchReport(settings(started), levels, compareUrl != null);
+    System.out.println();
+    System.out.print(report.table());
+    Files.createDirectories(out);
+    String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started);
+    Path json = out.resolve("http-" + stamp + ".json");
+    Path markdown = out.resolve("http-" + stamp + ".md");
+    Files.writeString(json, report.json().encodePrettily() + "\n");
+    Files.writeString(markdown, report.markdown());
+    System.out.println();
+    System.out.println("wrote " + json + " and " + markdown);
+    return levels.stream().allMatch(l -> l.ok() > 0) ? 0 : 1;
+  }
+
+  private JsonObject settings(Instant started) {
+    return new JsonObject()
+        .put("started", started.toString())
+        .put("url", url.toString())
+        .put("compare_url", compareUrl == null ? null : compareUrl.toString())
+        .put("endpoint", endpoint)
+        .put("model", model)
+        .put("max_tokens", maxTokens)
+        .put("requests_per_level", requests)
+        .put("concurrency", new JsonArray(concurrency))
+        .put("rag", rag)
+        .put("warmup", warmup)
+        .put("prompt", prompt)
+        .put("client_cores", Runtime.getRuntime().availableProcessors());
+  }
+
+  private void warmUp(Target target) {
+    for (int i = 0; i < warmup; i++) {
+      RequestResult result = target.client.send(endpointUri(target.base), body()).join();
+      if (!result.ok()) {
+        System.out.printf("  warm-up request to %s failed: %s%n", target.name, result.error());
+      }
+    }
+  }
+
+  /** Keeps {@code concurrency} requests in flight until {@code count} were sent; times the whole level. */
+  private LevelStats runLevel(Target target, int concurrency, int count) {
+    URI endpointUri = endpointUri(target.base);
+    String body = body();
+    AtomicInteger sent = new AtomicInteger();
+    List<RequestResult> results = Collections.synchronizedList(new ArrayList<>());
+    long start = System.nanoTime();
+    CompletableFuture<?>[] users = new CompletableFuture<?>[concurrency];
+    for (int i = 0; i < concurrency; i++) {
+      users[i] = sendUntilDone(target.client, endpointUri, body, sent, count, results);
+    }
+    CompletableFuture.allOf(users).join();
+    return LevelStats.of(target.name, concurrency, List.copyOf(results), System.nanoTime() - start);
+  }
+
+  private static CompletableFuture<Void> sendUntilDone(StreamingClient client, URI endpoint, String body,
+                                                       AtomicInteger sent, int count, List<RequestResult> results) {
+    if (sent.getAndIncrement() >= count) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return client.send(endpoint, body).thenComposeAsync(result -> {
+      results.add(result);
+      return sendUntilDone(client, endpoint, body, sent, count, results);
+    });
+  }
+
+  private URI endpointUri(URI base) {
+    String text = base.toString().replaceAll("/+$", "").replaceAll("/v1$", "");
+    return URI.create(text + (endpoint.equals("chat") ? "/v1/chat/completions" : "/v1/completions"));
+  }
+
+  private String body() {
+    JsonObject body = new JsonObject()
+        .put("model", model)
+        .put("stream", true)
+        .put("stream_options", new JsonObject().put("include_usage", true))
+        .put("max_tokens", maxTokens)
+        .put("ignore_eos", true)
+        .put("temperature", 0)
+        .put("rag", rag);
+    if (endpoint.equals("chat")) {
+      body.put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", prompt)));
+    } else {
+      body.put("prompt", prompt);
+    }
+    return body.encode();
+  }
+
+  private record Target(String name, URI base, StreamingClient client) {}
+}
