@@ -80,6 +80,11 @@ public final class GatewayVerticle extends VerticleBase {
     return this;
   }
 
+  /** Generations admitted and not yet ended (the business service's scaling signal). */
+  public int requestsInFlight() {
+    return admission == null ? 0 : admission.inFlight();
+  }
+
   /** The port actually bound (useful when configured as 0). */
   public int actualPort() {
     return server.actualPort();

@@ -121,6 +121,7 @@ final class GatewayCommand implements Callable<Integer> {
     GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig(host, port, staticWorkers, servedModels, maxBodyBytes,
         apiKeys.keys(), Duration.ofSeconds(10), System.getenv().getOrDefault("HOSTNAME", "gateway"), limits,
         corsOrigins, workerDns), traces::publish).withRoutes(metrics::mount);
+    metrics.gateway(gateway);
     if (jobsEnabled) {
       metrics.jobs(jobs);
       gateway.withRoutes(new JobsRoutes(jobs)::mount);

@@ -128,6 +128,7 @@ public final class LocalMesh implements AutoCloseable {
         List.of(URI.create(workerUrl)), Set.of(s.servedModelName()), s.apiKeys()), traces::publish)
         .withRoutes(new JobsRoutes(jobs)::mount)
         .withRoutes(metrics::mount);
+    metrics.gateway(gateway);
     await(vertx.deployVerticle(gateway));
     gatewayUrl = "http://" + s.host() + ":" + gateway.actualPort();
     await(jobs.start(gatewayUrl));

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 @Command(name = "monitor", mixinStandardHelpOptions = true,
     description = {
         "Runs the monitoring consumer: reads every prompt trace from Kafka (twin.traces.v1) in a consumer",
-        "group, stores it in PostgreSQL, and serves it: GET /api/traces, GET /api/traces/{id}."})
+        "group, stores it in PostgreSQL, and serves it: the dashboard on /, GET /api/traces (filters),",
+        "GET /api/traces/{id}, GET /api/stats (charts over time), and its own Prometheus /metrics."})
 final class MonitorCommand implements Callable<Integer> {
 
   @Option(names = "--kafka", defaultValue = "${env:KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
@@ -46,7 +47,7 @@ final class MonitorCommand implements Callable<Integer> {
     MonitoringVerticle monitor = new MonitoringVerticle(new MonitoringConfig(kafka, group, Names.TOPIC_TRACES,
         pgHost, pgPort, pgDatabase, pgUser, pgPassword, port));
     vertx.deployVerticle(monitor).await(2, TimeUnit.MINUTES);
-    System.out.println("monitoring on port " + monitor.actualHttpPort() + ": /api/traces");
+    System.out.println("monitoring on port " + monitor.actualHttpPort() + ": dashboard /, /api/traces, /api/stats, /metrics");
     return ServiceRunner.runUntilStopped(vertx);
   }
 }

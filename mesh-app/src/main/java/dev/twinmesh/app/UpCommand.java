@@ -75,6 +75,7 @@ final class UpCommand implements Callable<Integer> {
     System.out.println("  worker             " + mesh.workerUrl() + "/info");
     System.out.println("  dashboard          " + mesh.monitorUrl() + "/");
     System.out.println("  traces             " + mesh.monitorUrl() + "/api/traces");
+    System.out.println("  async jobs         " + mesh.gatewayUrl() + "/v1/jobs (and Kafka twin.jobs.requests.v1)");
     System.out.println("  kafka              " + mesh.kafkaBootstrap());
     System.out.println("Try: curl -N " + mesh.gatewayUrl() + "/v1/chat/completions -H 'content-type: application/json' "
         + "-d '{\"model\":\"" + servedModelName + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Write about RAG\"}]}'");

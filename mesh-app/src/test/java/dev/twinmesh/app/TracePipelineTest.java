@@ -110,29 +110,39 @@ class TracePipelineTest {
 
   @Test
   void consumerKilledAndRestartedMidStreamLosesAndDuplicatesNothing() throws Exception {
-    int total = 3000;
+    int total = 4000;
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-      for (int i = 0; i < total; i++) {
-        TraceRecord t = trace("kill-" + i);
-        producer.send(new ProducerRecord<>(Names.TOPIC_TRACES, t.traceId(), Json.write(t).getBytes(StandardCharsets.UTF_8)));
+    // Traces keep arriving before, during and after the kill.
+    Thread stream = new Thread(() -> {
+      try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        for (int i = 0; i < total; i++) {
+          TraceRecord t = trace("kill-" + i);
+          producer.send(new ProducerRecord<>(Names.TOPIC_TRACES, t.traceId(), Json.write(t).getBytes(StandardCharsets.UTF_8)));
+          if (i % 100 == 99) {
+            producer.flush();
+            Thread.sleep(25);
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-      producer.flush();
-    }
+    }, "trace-stream");
+    stream.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (count("SELECT count(*) FROM traces WHERE trace_id LIKE 'kill-%'") < total / 4) {
+    while (count("SELECT count(*) FROM traces WHERE trace_id LIKE 'kill-%'") < total / 5) {
       assertTrue(System.nanoTime() < deadline, "the consumer stores traces");
       Thread.sleep(10);
     }
-    // The whole Vert.x instance goes, as with a killed process: a batch may be mid-write, uncommitted.
+    // The whole Vert.x instance goes, as with a killed process: batches may be mid-write, uncommitted.
     monitorVertx.close().await(30, TimeUnit.SECONDS);
     long storedAtKill = count("SELECT count(*) FROM traces WHERE trace_id LIKE 'kill-%'");
-    assertTrue(storedAtKill < total, "killed mid-stream: " + storedAtKill + " of " + total);
     monitorVertx = startMonitor();
+    assertTrue(storedAtKill < total, "killed mid-stream: " + storedAtKill + " of " + total);
 
+    stream.join(120_000);
     awaitStored("kill-%", total, Duration.ofSeconds(90));
     assertEquals(total, count("SELECT count(DISTINCT trace_id) FROM traces WHERE trace_id LIKE 'kill-%'"));
     assertEquals(0, count("SELECT count(*) FROM dead_letters"));

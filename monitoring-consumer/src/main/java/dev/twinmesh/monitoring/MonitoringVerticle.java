@@ -63,6 +63,7 @@ public final class MonitoringVerticle extends VerticleBase {
   /** A store that cannot be written is usually down for a while; retry at a calm pace. */
   private static final long RETRY_DELAY_MS = 1_000;
   private static final long LAG_INTERVAL_MS = 5_000;
+  private static final long CLOSE_TIMEOUT_MS = 5_000;
   private static final int MAX_BUCKETS = 500;
 
   private final MonitoringConfig config;
@@ -79,6 +80,13 @@ public final class MonitoringVerticle extends VerticleBase {
   private final Timer storeLatency = Timer.builder("twin_monitoring_store_latency")
       .description("Time to write one consumed batch to PostgreSQL").publishPercentileHistogram().register(metrics);
   private long lagTimer = -1;
+  // Event-loop state of the pipelined poll -> write -> commit loop.
+  private static final int MAX_BATCHES_IN_FLIGHT = 4;
+  private boolean polling;
+  private boolean rewinding;
+  private int batchesInFlight;
+  private Future<Void> lastCommit = Future.succeededFuture();
+  private final List<IncomingTrace> notStored = new ArrayList<>();
 
   public MonitoringVerticle(MonitoringConfig config) {
     this.config = config;
@@ -107,9 +115,17 @@ public final class MonitoringVerticle extends VerticleBase {
       vertx.cancelTimer(lagTimer);
     }
     Future<Void> consumerClosed = consumer == null ? Future.succeededFuture() : consumer.close();
-    return consumerClosed
-        .eventually(() -> server == null ? Future.succeededFuture() : server.close())
-        .eventually(() -> store.close());
+    // Each part gets a bounded time: a part that does not close must not keep the others (or undeploy) waiting.
+    return bounded("Kafka consumer", consumerClosed)
+        .eventually(() -> server == null ? Future.succeededFuture() : bounded("HTTP server", server.close()))
+        .eventually(() -> bounded("trace store", store.close()));
+  }
+
+  private static Future<Void> bounded(String part, Future<Void> closing) {
+    return closing.timeout(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS).recover(e -> {
+      LOG.warn("The {} did not close cleanly: {}", part, e.toString());
+      return Future.succeededFuture();
+    });
   }
 
   private Future<Void> startHttp() {
@@ -139,7 +155,9 @@ public final class MonitoringVerticle extends VerticleBase {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     // A new group stores the traces already on the topic, not only those that come after it.
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "200");
+    // Large batches: one PostgreSQL transaction and one offset commit per batch are the fixed costs.
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(4 << 20));
     // Values stay bytes: a value that is not UTF-8 must reach dead_letters as it was, not fail the poll.
     consumer = KafkaConsumer.create(vertx, props, new StringDeserializer(), new ByteArrayDeserializer());
     consumer.exceptionHandler(e -> LOG.warn("Trace consumer error", e));
@@ -151,41 +169,78 @@ public final class MonitoringVerticle extends VerticleBase {
 
   // ---- consuming -------------------------------------------------------------------------------------
 
-  /** One poll, store, commit round; the next round starts when this one has finished, whatever the outcome. */
+  /**
+   * Polls while fewer than {@value #MAX_BATCHES_IN_FLIGHT} batches are being written: the next batch is read
+   * and parsed while PostgreSQL writes the previous ones (each in its own transaction). Offsets are still
+   * committed strictly in batch order and only after the batch's write: a batch commits after its
+   * predecessor has committed, and after a failed write no later batch commits at all. Once every batch
+   * in flight has ended, the consumer seeks back to the oldest record not known stored and polls again.
+   */
   private void pollNext() {
-    if (stopping) {
+    if (stopping || polling || rewinding || batchesInFlight >= MAX_BATCHES_IN_FLIGHT) {
       return;
     }
-    consumer.poll(POLL_TIMEOUT)
-        .compose(this::storeBatch)
-        .onSuccess(v -> pollNext())
-        .onFailure(failure -> {
-          if (stopping) {
-            return;
-          }
-          LOG.warn("Trace batch not stored, retrying in {} ms: {}", RETRY_DELAY_MS, failure.toString());
+    polling = true;
+    consumer.poll(POLL_TIMEOUT).onComplete(polled -> {
+      polling = false;
+      if (polled.failed()) {
+        if (!stopping) {
+          LOG.warn("Trace poll failed, retrying in {} ms: {}", RETRY_DELAY_MS, polled.cause().toString());
           vertx.setTimer(RETRY_DELAY_MS, id -> pollNext());
-        });
+        }
+        return;
+      }
+      if (!polled.result().isEmpty()) {
+        storeBatch(polled.result());
+      }
+      pollNext();
+    });
   }
 
-  private Future<Void> storeBatch(KafkaConsumerRecords<String, byte[]> records) {
-    if (records.isEmpty()) {
-      return Future.succeededFuture();
-    }
+  private void storeBatch(KafkaConsumerRecords<String, byte[]> records) {
     List<IncomingTrace> batch = new ArrayList<>(records.size());
     for (ConsumerRecord<String, byte[]> record : records.records()) {
       batch.add(IncomingTrace.classify(record));
     }
     recordsConsumed.increment(batch.size());
+    batchesInFlight++;
     long started = System.nanoTime();
-    return store.write(batch)
-        .onSuccess(dead -> storeLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
-        .recover(failure -> rewind(batch).transform(ignored -> Future.failedFuture(failure)))
+    Future<Integer> written = store.write(batch)
+        .onSuccess(dead -> storeLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS));
+    lastCommit = lastCommit
+        .compose(previous -> written)
         .compose(dead -> {
           deadLetters.addAndGet(dead);
           storedTraces.addAndGet(batch.size() - dead);
           return commit(batch);
-        });
+        })
+        .onComplete(done -> batchEnded(batch, done.cause()));
+  }
+
+  private void batchEnded(List<IncomingTrace> batch, Throwable failure) {
+    batchesInFlight--;
+    if (stopping) {
+      // The consumer is closing: what was not committed is read again by the next owner.
+      return;
+    }
+    if (failure != null) {
+      if (!rewinding && !stopping) {
+        LOG.warn("Trace batch not stored, retrying in {} ms: {}", RETRY_DELAY_MS, failure.toString());
+      }
+      rewinding = true;
+      notStored.addAll(batch);
+    }
+    if (rewinding && batchesInFlight == 0) {
+      List<IncomingTrace> again = List.copyOf(notStored);
+      notStored.clear();
+      lastCommit = Future.succeededFuture();
+      rewind(again).onComplete(r -> vertx.setTimer(RETRY_DELAY_MS, id -> {
+        rewinding = false;
+        pollNext();
+      }));
+      return;
+    }
+    pollNext();
   }
 
   /** Commits past the batch. A failed commit (say, a rebalance) only means a redelivery, which the upsert absorbs. */

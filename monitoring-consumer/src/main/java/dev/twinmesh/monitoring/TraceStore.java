@@ -51,7 +51,12 @@ final class TraceStore {
         stored_at       timestamptz NOT NULL DEFAULT now()
       )""",
       "CREATE INDEX IF NOT EXISTS traces_newest_first ON traces (received_at DESC, trace_id DESC)",
-      "CREATE INDEX IF NOT EXISTS traces_by_author ON traces (author, received_at DESC)",
+      // Where each stored version came from: batches are written in parallel, and a record must never be
+      // replaced by an older one of the same trace id (same key, so same partition, lower offset).
+      "ALTER TABLE traces ADD COLUMN IF NOT EXISTS kafka_partition integer",
+      "ALTER TABLE traces ADD COLUMN IF NOT EXISTS kafka_offset bigint",
+      // Traces are written far more often than read: store the record out of line without pglz compression.
+      "ALTER TABLE traces ALTER COLUMN record SET STORAGE EXTERNAL",
       """
       CREATE TABLE IF NOT EXISTS dead_letters (
         id               bigserial PRIMARY KEY,
@@ -65,12 +70,23 @@ final class TraceStore {
         UNIQUE (topic, kafka_partition, kafka_offset)
       )""");
 
-  // The record goes in as text and is cast by the server: a String parameter typed jsonb would be
-  // stored as one JSON string, and the server's parse is the check we want anyway.
-  private static final String UPSERT_TRACE = """
+  // One statement per batch: the columns travel as arrays and unnest() turns them back into rows, which
+  // costs far less per row than one Bind/Execute each. The record goes in as text and is cast by the
+  // server: a String typed jsonb would be stored as one JSON string, and the server's parse is the check
+  // we want anyway.
+  private static final String UPSERT_TRACES = """
       INSERT INTO traces (trace_id, received_at, model, author, status, finish_reason, prompt_tokens,
-        context_tokens, answer_tokens, queue_ms, ttft_ms, inter_token_ms, total_ms, retrieval_ms, worker_id, record)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::text::jsonb)
+        context_tokens, answer_tokens, queue_ms, ttft_ms, inter_token_ms, total_ms, retrieval_ms, worker_id, record,
+        kafka_partition, kafka_offset)
+      SELECT t.trace_id, t.received_at, t.model, t.author, t.status, t.finish_reason, t.prompt_tokens,
+        t.context_tokens, t.answer_tokens, t.queue_ms, t.ttft_ms, t.inter_token_ms, t.total_ms, t.retrieval_ms,
+        t.worker_id, t.record::jsonb, t.kafka_partition, t.kafka_offset
+      FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+        $8::int[], $9::int[], $10::bigint[], $11::bigint[], $12::float8[], $13::bigint[], $14::bigint[],
+        $15::text[], $16::text[], $17::int[], $18::bigint[])
+        AS t(trace_id, received_at, model, author, status, finish_reason, prompt_tokens, context_tokens,
+          answer_tokens, queue_ms, ttft_ms, inter_token_ms, total_ms, retrieval_ms, worker_id, record,
+          kafka_partition, kafka_offset)
       ON CONFLICT (trace_id) DO UPDATE SET
         received_at = EXCLUDED.received_at, model = EXCLUDED.model, author = EXCLUDED.author,
         status = EXCLUDED.status, finish_reason = EXCLUDED.finish_reason,
@@ -78,7 +94,9 @@ final class TraceStore {
         answer_tokens = EXCLUDED.answer_tokens, queue_ms = EXCLUDED.queue_ms, ttft_ms = EXCLUDED.ttft_ms,
         inter_token_ms = EXCLUDED.inter_token_ms, total_ms = EXCLUDED.total_ms,
         retrieval_ms = EXCLUDED.retrieval_ms, worker_id = EXCLUDED.worker_id, record = EXCLUDED.record,
-        stored_at = now()""";
+        kafka_partition = EXCLUDED.kafka_partition, kafka_offset = EXCLUDED.kafka_offset, stored_at = now()
+      WHERE traces.kafka_offset IS NULL OR traces.kafka_partition IS DISTINCT FROM EXCLUDED.kafka_partition
+        OR EXCLUDED.kafka_offset >= traces.kafka_offset""";
 
   // A redelivered bad record keeps its first row: its position identifies it.
   private static final String INSERT_DEAD_LETTER = """
@@ -128,7 +146,8 @@ final class TraceStore {
         .setUser(config.pgUser())
         .setPassword(config.pgPassword());
     Pool pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(4))
+        // Room for the batches written in parallel and the dashboard's reads.
+        .with(new PoolOptions().setMaxSize(6))
         .connectingTo(connect)
         .using(vertx)
         .build();
@@ -258,8 +277,13 @@ final class TraceStore {
     if (traces.isEmpty()) {
       return Future.succeededFuture();
     }
-    List<Tuple> rows = traces.stream().map(TraceStore::traceRow).toList();
-    return client.preparedQuery(UPSERT_TRACE).executeBatch(rows).mapEmpty();
+    // One statement cannot update a row twice: of a trace id seen twice in a batch, the later record wins.
+    // Rows go in trace id order, so concurrent batches lock shared ids in the same order and never deadlock.
+    java.util.TreeMap<String, IncomingTrace.Valid> latest = new java.util.TreeMap<>();
+    for (IncomingTrace.Valid valid : traces) {
+      latest.put(valid.trace().traceId(), valid);
+    }
+    return client.preparedQuery(UPSERT_TRACES).execute(traceColumns(List.copyOf(latest.values()))).mapEmpty();
   }
 
   private static Future<Void> insertDeadLetters(SqlClient client, List<IncomingTrace.Rejected> rejected) {
@@ -270,28 +294,49 @@ final class TraceStore {
     return client.preparedQuery(INSERT_DEAD_LETTER).executeBatch(rows).mapEmpty();
   }
 
-  private static Tuple traceRow(IncomingTrace.Valid valid) {
-    TraceRecord t = valid.trace();
-    TraceRecord.Request request = t.request();
-    TraceRecord.Tokens tokens = t.tokens();
-    TraceRecord.Latencies latencies = t.latencies();
+  /** The batch as eighteen arrays, one per column, in the order of {@link #UPSERT_TRACES}. */
+  private static Tuple traceColumns(List<IncomingTrace.Valid> batch) {
+    int n = batch.size();
+    String[] ids = new String[n], models = new String[n], authors = new String[n], statuses = new String[n];
+    String[] finishReasons = new String[n], workers = new String[n], records = new String[n];
+    java.time.OffsetDateTime[] received = new java.time.OffsetDateTime[n];
+    Integer[] promptTokens = new Integer[n], contextTokens = new Integer[n], answerTokens = new Integer[n];
+    Long[] queue = new Long[n], ttft = new Long[n], total = new Long[n], retrieval = new Long[n];
+    Double[] interToken = new Double[n];
+    Integer[] partitions = new Integer[n];
+    Long[] offsets = new Long[n];
+    for (int i = 0; i < n; i++) {
+      IncomingTrace.Valid valid = batch.get(i);
+      TraceRecord t = valid.trace();
+      TraceRecord.Request request = t.request();
+      TraceRecord.Tokens tokens = t.tokens();
+      TraceRecord.Latencies latencies = t.latencies();
+      ids[i] = t.traceId();
+      received[i] = valid.receivedAt();
+      models[i] = request == null ? null : request.model();
+      authors[i] = request == null ? null : request.author();
+      statuses[i] = t.status();
+      finishReasons[i] = t.finishReason();
+      promptTokens[i] = tokens == null ? null : tokens.prompt();
+      contextTokens[i] = tokens == null ? null : tokens.context();
+      answerTokens[i] = tokens == null ? null : tokens.answer();
+      queue[i] = latencies == null ? null : latencies.queueMs();
+      ttft[i] = latencies == null ? null : latencies.ttftMs();
+      interToken[i] = latencies == null ? null : latencies.interTokenMs();
+      total[i] = latencies == null ? null : latencies.totalMs();
+      retrieval[i] = latencies == null ? null : latencies.retrievalMs();
+      workers[i] = t.workerId();
+      records[i] = valid.json();
+      partitions[i] = valid.partition();
+      offsets[i] = valid.offset();
+    }
     return Tuple.tuple()
-        .addValue(t.traceId())
-        .addValue(valid.receivedAt())
-        .addValue(request == null ? null : request.model())
-        .addValue(request == null ? null : request.author())
-        .addValue(t.status())
-        .addValue(t.finishReason())
-        .addValue(tokens == null ? null : tokens.prompt())
-        .addValue(tokens == null ? null : tokens.context())
-        .addValue(tokens == null ? null : tokens.answer())
-        .addValue(latencies == null ? null : latencies.queueMs())
-        .addValue(latencies == null ? null : latencies.ttftMs())
-        .addValue(latencies == null ? null : latencies.interTokenMs())
-        .addValue(latencies == null ? null : latencies.totalMs())
-        .addValue(latencies == null ? null : latencies.retrievalMs())
-        .addValue(t.workerId())
-        .addValue(valid.json());
+        .addArrayOfString(ids).addArrayOfOffsetDateTime(received).addArrayOfString(models)
+        .addArrayOfString(authors).addArrayOfString(statuses).addArrayOfString(finishReasons)
+        .addArrayOfInteger(promptTokens).addArrayOfInteger(contextTokens).addArrayOfInteger(answerTokens)
+        .addArrayOfLong(queue).addArrayOfLong(ttft).addArrayOfDouble(interToken).addArrayOfLong(total)
+        .addArrayOfLong(retrieval).addArrayOfString(workers).addArrayOfString(records)
+        .addArrayOfInteger(partitions).addArrayOfLong(offsets);
   }
 
   private static Tuple deadLetterRow(IncomingTrace.Rejected rejected) {

@@ -39,7 +39,7 @@ public record JobsConfig(
   }
 
   public static JobsConfig of(String bootstrapServers, String defaultModel) {
-    return new JobsConfig(bootstrapServers, Names.GROUP_JOBS, 8, 3, null, null, defaultModel, null);
+    return new JobsConfig(bootstrapServers, Names.GROUP_JOBS, 8, 5, null, null, defaultModel, null);
   }
 
   public JobsConfig withInstanceId(String id) {

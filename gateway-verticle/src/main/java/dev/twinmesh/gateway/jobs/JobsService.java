@@ -68,10 +68,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobsService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JobsService.class);
-  private static final Duration POLL = Duration.ofMillis(20);
+  /** Also how long a finished job may wait for its transaction: short, the loop costs little per turn. */
+  private static final Duration POLL = Duration.ofMillis(10);
   private static final long LAG_INTERVAL_MS = 2_000;
   private static final long VIEW_INTERVAL_MS = 500;
-  private static final long RETRY_BASE_MS = 200;
+  /** Retries wait 0.5, 1, 2, 4 s...: long enough to ride out a worker taken out of rotation for a health check. */
+  private static final long RETRY_BASE_MS = 500;
+  private static final long RETRY_MAX_MS = 8_000;
 
   private final Vertx vertx;
   private final JobsConfig config;
@@ -390,7 +393,11 @@ public final class JobsService implements AutoCloseable {
       boolean retryable = error.status() == 0 || error.status() == 429 || error.status() >= 500;
       if (retryable && attempt < config.maxAttempts() && running) {
         retries.incrementAndGet();
-        vertx.setTimer(RETRY_BASE_MS << (attempt - 1),
+        long pause = Math.min(RETRY_MAX_MS, RETRY_BASE_MS << Math.min(attempt - 1, 10));
+        if (error.retryAfterSeconds() != null) {
+          pause = Math.max(pause, Math.min(RETRY_MAX_MS, error.retryAfterSeconds() * 1000L));
+        }
+        vertx.setTimer(pause,
             t -> attempt(parsed, record, key, enqueuedAt, startedAt, attempt + 1));
         return;
       }
@@ -588,6 +595,8 @@ public final class JobsService implements AutoCloseable {
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, config.maxConcurrency()),
+        // A parked fetch answers when data arrives; this only bounds the wait when it does not.
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100,
         // A generation can take minutes; the loop polls every few ms whatever runs, so this only guards a stuck thread.
         ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
   }

@@ -16,6 +16,13 @@ import io.vertx.ext.web.Router;
 public final class BusinessMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
+  /** {@code twin_gateway_requests_in_flight}: what the business HPA scales on (k8s/autoscaling). */
+  public BusinessMetrics gateway(dev.twinmesh.gateway.GatewayVerticle gateway) {
+    Gauge.builder("twin_gateway_requests_in_flight", gateway, dev.twinmesh.gateway.GatewayVerticle::requestsInFlight)
+        .description("Generations admitted by this gateway and not yet ended").register(registry);
+    return this;
+  }
+
   public BusinessMetrics traces(TracePublisher traces) {
     counter("twin_traces_published", "Traces Kafka acknowledged", traces, TracePublisher::publishedCount);
     counter("twin_traces_dropped", "Traces lost: queue full, no id, or deleted from a full spool", traces, TracePublisher::droppedCount);

@@ -46,6 +46,11 @@ public final class TracePublisher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TracePublisher.class);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
   private static final long DRAIN_INTERVAL_MS = 200;
+  /**
+   * While Kafka is down a probe can block the publisher thread for max.block.ms (no metadata); between
+   * probes the thread moves everything queued to the spool at disk speed.
+   */
+  private static final long PROBE_INTERVAL_MS = 1_000;
   private static final int DRAIN_BATCH = 1_000;
   /** Marks the end of the queue for the publisher thread. */
   private static final TraceRecord END = new TraceRecord(null, null, null, null, null, null, null, null,
@@ -244,6 +249,7 @@ public final class TracePublisher implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     producer.close(CLOSE_TIMEOUT);
+    spool.close();
   }
 
   /** Deterministic by trace id, so a retried request is sampled the same way. */
@@ -274,7 +280,7 @@ public final class TracePublisher implements AutoCloseable {
         long now = System.currentTimeMillis();
         if (now >= nextDrain) {
           drainSpool();
-          nextDrain = now + DRAIN_INTERVAL_MS;
+          nextDrain = System.currentTimeMillis() + (kafkaDown ? PROBE_INTERVAL_MS : DRAIN_INTERVAL_MS);
         }
       }
     } catch (InterruptedException e) {
@@ -403,12 +409,14 @@ public final class TracePublisher implements AutoCloseable {
         ProducerConfig.ACKS_CONFIG, "all",
         // Traces are verbose JSON (prompt, context, answer) and compress well; lz4 costs little CPU.
         ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-        // A few ms of batching: many traces per request to the broker under load, no visible delay.
-        ProducerConfig.LINGER_MS_CONFIG, 5,
+        // A few ms of batching and room for ~64 traces of 4 KB per partition batch (the 16 KB default holds
+        // four): many traces per request to the broker under load, no visible delay.
+        ProducerConfig.LINGER_MS_CONFIG, 10,
+        ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
         // Only the publisher thread ever waits on this; keep it bounded so close() stays bounded too.
         ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) options.maxBlock().toMillis(),
         // A trace the producer cannot deliver in this time goes to the spool instead of the producer's memory.
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryMs,
-        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1_000, Math.min(30_000, deliveryMs / 3)));
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1, Math.min(30_000, deliveryMs / 3)));
   }
 }

@@ -30,6 +30,7 @@ public final class TraceSpool {
   public record Entry(long sequence, String key, String value) {}
 
   private final Path dir;
+  private final java.nio.channels.FileChannel lockFile;
   private final int maxRecords;
   private final long maxBytes;
   private final TreeMap<Long, Long> sizes = new TreeMap<>();
@@ -46,6 +47,13 @@ public final class TraceSpool {
     this.maxBytes = maxBytes;
     try {
       Files.createDirectories(dir);
+      // Two publishers on one directory would overwrite each other's sequence numbers: refuse the second.
+      lockFile = java.nio.channels.FileChannel.open(dir.resolve(".lock"),
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+      if (tryLock(lockFile) == null) {
+        lockFile.close();
+        throw new IllegalStateException("the trace spool " + dir + " is in use by another process; give each gateway its own");
+      }
       try (Stream<Path> files = Files.list(dir)) {
         files.forEach(this::adopt);
       }
@@ -53,6 +61,23 @@ public final class TraceSpool {
       throw new UncheckedIOException("cannot open the trace spool in " + dir, e);
     }
     nextSequence = sizes.isEmpty() ? 0 : sizes.lastKey() + 1;
+  }
+
+  private static java.nio.channels.FileLock tryLock(java.nio.channels.FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return null;
+    }
+  }
+
+  /** Releases the directory for another publisher; what is spooled stays for the next one. */
+  public synchronized void close() {
+    try {
+      lockFile.close();
+    } catch (IOException ignored) {
+      // Closing releases the lock; a failure leaves nothing else to do.
+    }
   }
 
   /** Stores a trace; drops the oldest ones when the spool is over its bounds. False when the disk refused it. */

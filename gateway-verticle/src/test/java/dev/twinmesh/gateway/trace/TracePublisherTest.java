@@ -83,6 +83,46 @@ class TracePublisherTest {
   }
 
   @Test
+  void sampledOutSuccessesAreCountedAndFailuresAreAlwaysTraced() {
+    TracePublisher.Options options = TracePublisher.Options.defaults().withSampleRate(0.0);
+    try (TracePublisher publisher = new TracePublisher(kafka.bootstrapServers(), Names.TOPIC_TRACES, options)) {
+      for (int i = 0; i < 20; i++) {
+        publisher.publish(trace("sampled-" + i, Names.SCHEMA_TRACE));
+      }
+      TraceRecord ok = trace("sampled-failed", Names.SCHEMA_TRACE);
+      publisher.publish(new TraceRecord(ok.schema(), ok.traceId(), ok.times(), ok.request(), ok.promptTemplate(),
+          ok.templateVariables(), ok.retrieval(), ok.messages(), ok.prompt(), ok.answer(), ok.finishReason(),
+          ok.tokens(), ok.latencies(), ok.workerId(), TraceRecord.STATUS_FAILED,
+          new TraceRecord.Error(502, "server_error", "worker went away")));
+      publisher.close();
+      assertEquals(20, publisher.sampledOutCount());
+      assertEquals(1, publisher.publishedCount());
+    }
+  }
+
+  @Test
+  void aFullSpoolDropsTheOldestAndCountsThem() throws Exception {
+    TracePublisher.Options options = TracePublisher.Options.defaults()
+        .withSpoolDir(dataDir.resolve("small-spool")).withSpoolBounds(10, 1 << 20)
+        .withTimeouts(Duration.ofMillis(300), Duration.ofSeconds(1));
+    try (TracePublisher publisher = new TracePublisher("127.0.0.1:" + unusedPort(), Names.TOPIC_TRACES, options)) {
+      for (int i = 0; i < 50; i++) {
+        publisher.publish(trace("overflow-" + i, null));
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (publisher.spoolDroppedCount() < 40 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals(10, publisher.spoolSize(), "the spool keeps its bound");
+      assertEquals(40, publisher.spoolDroppedCount(), "the oldest 40 were dropped, and counted");
+      assertEquals(40, publisher.droppedCount(), "spool drops count as drops");
+      String metrics = new dev.twinmesh.gateway.metrics.BusinessMetrics().traces(publisher).scrape();
+      assertTrue(metrics.contains("twin_traces_spool_dropped_total 40.0"), metrics);
+      assertTrue(metrics.contains("twin_traces_spool_size 10.0"), metrics);
+    }
+  }
+
+  @Test
   void traceWithoutIdIsDroppedNotSent() {
     try (TracePublisher publisher = new TracePublisher(kafka.bootstrapServers())) {
       publisher.publish(trace(null, Names.SCHEMA_TRACE));
@@ -118,7 +158,12 @@ class TracePublisherTest {
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
       while (byKey.size() < expected && System.nanoTime() < deadline) {
         consumer.poll(Duration.ofMillis(200))
-            .forEach(r -> byKey.put(r.key(), Json.read(r.value(), TraceRecord.class)));
+            .forEach(r -> {
+              // Other tests publish to the same topic.
+              if (r.key().startsWith("pub-")) {
+                byKey.put(r.key(), Json.read(r.value(), TraceRecord.class));
+              }
+            });
       }
     }
     return byKey;

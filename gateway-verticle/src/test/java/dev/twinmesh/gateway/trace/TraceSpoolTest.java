@@ -48,10 +48,21 @@ class TraceSpoolTest {
   }
 
   @Test
+  void aSecondSpoolOnADirectoryInUseIsRefused() {
+    TraceSpool first = new TraceSpool(dir, 100, 1 << 20);
+    IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> new TraceSpool(dir, 100, 1 << 20));
+    org.junit.jupiter.api.Assertions.assertTrue(refused.getMessage().contains("in use"));
+    first.close();
+    new TraceSpool(dir, 100, 1 << 20).close();
+  }
+
+  @Test
   void aNewSpoolOnTheSameDirectoryPicksUpWhatWasLeft() throws Exception {
     TraceSpool first = new TraceSpool(dir, 100, 1 << 20);
     first.append("left-1", "{}");
     first.append("left-2", "{}");
+    first.close();
     Files.writeString(dir.resolve("99.tmp"), "torn write");
     TraceSpool second = new TraceSpool(dir, 100, 1 << 20);
     assertEquals(2, second.size());

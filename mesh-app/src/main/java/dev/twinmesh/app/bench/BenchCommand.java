@@ -6,8 +6,10 @@ import picocli.CommandLine.Command;
 /** {@code twin-mesh bench}: measurements of the mesh's parts, each printed and written as JSON and Markdown. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Benchmarks: 'engine' drives a worker's engine directly, without HTTP;",
-        "'http' loads an OpenAI-compatible endpoint (the gateway or a worker) over SSE."},
-    subcommands = {EngineBench.class, HttpBench.class, CommandLine.HelpCommand.class})
+        "'http' loads an OpenAI-compatible endpoint (the gateway or a worker) over SSE;",
+        "'traces' runs the trace pipeline (producer -> Kafka -> consumer -> PostgreSQL);",
+        "'jobs' measures what an async job costs beyond its generation."},
+    subcommands = {EngineBench.class, HttpBench.class, TracesBench.class, JobsBench.class, CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
