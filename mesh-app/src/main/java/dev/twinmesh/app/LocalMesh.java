@@ -110,6 +110,7 @@ public final class LocalMesh implements AutoCloseable {
     rag = RagServices.open(vertx, ragConfig, TokenCounters.local(modelDir));
     started.push(rag);
     await(vertx.deployVerticle(rag.verticle()));
+    await(vertx.deployVerticle(rag.ingestVerticle()));
     GatewayVerticle gateway = new GatewayVerticle(GatewayConfig.of(s.host(), s.gatewayPort(),
         List.of(URI.create(workerUrl)), Set.of(s.servedModelName()), s.apiKeys()), traces::publish);
     await(vertx.deployVerticle(gateway));

@@ -12,6 +12,9 @@ public final class Names {
   /** Event bus, request/reply: {@link RagPromptRequest} in, {@link RagPromptReply} out. */
   public static final String ADDRESS_RAG_PROMPT = "rag.prompt";
 
+  /** Event bus, request/reply: {@link IngestRequest} in, {@link IngestReply} out (embedding takes seconds). */
+  public static final String ADDRESS_RAG_INGEST = "rag.ingest";
+
   public static final String SCHEMA_TRACE = "twin.trace.v1";
 
   /** Response header that carries the trace id to clients. */
