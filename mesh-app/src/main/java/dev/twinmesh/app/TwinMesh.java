@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
         WorkerCommand.class,
         MonitorCommand.class,
         ModelCommand.class,
+        IngestCommand.class,
         CommandLine.HelpCommand.class})
 public final class TwinMesh implements Runnable {
 

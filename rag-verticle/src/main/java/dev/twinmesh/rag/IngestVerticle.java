@@ -108,13 +108,8 @@ public final class IngestVerticle extends VerticleBase {
     if (request.authorName() != null) {
       return new Author(given, request.authorName(), request.authorAliases());
     }
-    Author known = authors.resolve(given).orElse(null);
-    if (known != null) {
-      return request.authorAliases().isEmpty() ? known
-          : new Author(known.id(), known.name(), request.authorAliases());
-    }
-    String slug = Author.slug(given);
-    return new Author(slug.isEmpty() ? given : slug, given, request.authorAliases());
+    Author author = authors.resolveOrNamed(given);
+    return request.authorAliases().isEmpty() ? author : new Author(author.id(), author.name(), request.authorAliases());
   }
 
   private static DocumentType type(String type) {

@@ -55,11 +55,17 @@ public final class RagServices implements AutoCloseable {
    * @param promptTokens the served model's token counter, for the prompt budget; {@link TokenCounter#approximate()} if none
    */
   public static RagServices open(Vertx vertx, RagConfig config, TokenCounter promptTokens) {
-    Embedder embedder = BgeSmallEmbedder.load();
+    // The store first: a store held by another process fails at once, before seconds of model loading.
+    VectorStore store = openStore(config);
+    Embedder embedder = null;
     try {
-      return new RagServices(vertx, config, embedder, openStore(config), promptTokens, true);
+      embedder = BgeSmallEmbedder.load();
+      return new RagServices(vertx, config, embedder, store, promptTokens, true);
     } catch (RuntimeException e) {
-      embedder.close();
+      if (embedder != null) {
+        embedder.close();
+      }
+      store.close();
       throw e;
     }
   }
