@@ -1,5 +1,6 @@
 package dev.twinmesh.app;
 
+import dev.twinmesh.app.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,10 +17,11 @@ import picocli.CommandLine.Command;
     subcommands = {
         UpCommand.class,
         GatewayCommand.class,
+        IngestCommand.class,
         WorkerCommand.class,
         MonitorCommand.class,
         ModelCommand.class,
-        IngestCommand.class,
+        BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class TwinMesh implements Runnable {
 
