@@ -145,8 +145,10 @@ public final class RagBench implements Callable<Integer> {
       docs.add(corpus.document(d % corpus.authors(), d, chunksPerDocument, WORDS_PER_CHUNK));
     }
     long started = System.nanoTime();
+    long cpuStarted = processCpuNanos();
     IngestSummary summary = rag.ingestor().ingestDocuments(docs, IngestProgress.none());
     double seconds = (System.nanoTime() - started) / 1e9;
+    double cpuSeconds = (processCpuNanos() - cpuStarted) / 1e9;
     Map<String, List<float[]>> vectors = new LinkedHashMap<>();
     int tokens = 0;
     for (int a = 0; a < corpus.authors(); a++) {
@@ -163,6 +165,10 @@ public final class RagBench implements Callable<Integer> {
     out.printf(Locale.ROOT, "ingest (clean, chunk, embed, upsert): %d documents -> %d chunks averaging %d tokens "
             + "in %.1f s = %.2f chunks/s (target >= 10)%n", summary.documents(), summary.chunks(),
         stored == 0 ? 0 : tokens / stored, seconds, summary.chunks() / seconds);
+    out.printf(Locale.ROOT, "  this process used %.1f CPU-seconds for it: %.0f CPU-ms per chunk, so %.1f chunks/s "
+            + "if all %d cores were ours%n", cpuSeconds, 1000 * cpuSeconds / summary.chunks(),
+        summary.chunks() * Runtime.getRuntime().availableProcessors() / cpuSeconds,
+        Runtime.getRuntime().availableProcessors());
     return vectors;
   }
 
@@ -230,11 +236,14 @@ public final class RagBench implements Callable<Integer> {
   private void retrieve(String label, RagServices rag, SyntheticCorpus corpus, int n, int offset) throws Exception {
     int warmUp = Math.min(10, Math.max(1, n / 10));
     Latencies total = new Latencies();
+    Latencies expand = new Latencies();
     Latencies embed = new Latencies();
     Latencies search = new Latencies();
     int found = 0;
     int searched = 0;
+    long cpu = 0;
     for (int q = -warmUp; q < n; q++) {
+      long cpuStarted = processCpuNanos();
       int a = Math.floorMod(q, corpus.authors());
       String question = corpus.question(a, offset + q + warmUp + 1);
       long started = System.nanoTime();
@@ -242,7 +251,9 @@ public final class RagBench implements Callable<Integer> {
           .toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
       long took = System.nanoTime() - started;
       if (q >= 0) {
+        cpu += processCpuNanos() - cpuStarted;
         total.add(took);
+        expand.add(context.timingsMs().getOrDefault("expand", 0L) * 1_000_000);
         embed.add(context.timingsMs().getOrDefault("embed", 0L) * 1_000_000);
         search.add(context.timingsMs().getOrDefault("search", 0L) * 1_000_000);
         found += context.chunks().size();
@@ -251,7 +262,10 @@ public final class RagBench implements Callable<Integer> {
     }
     out.printf(Locale.ROOT, "%s: %s; %.1f queries searched and %.1f chunks kept per question%n", label,
         total.summary(), searched / (double) n, found / (double) n);
-    out.printf(Locale.ROOT, "  steps (ms resolution): embed %s; search %s%n", embed.summary(), search.summary());
+    out.printf(Locale.ROOT, "  steps (ms resolution): expand %s; embed %s; search %s%n", expand.summary(),
+        embed.summary(), search.summary());
+    out.printf(Locale.ROOT, "  this process used %.1f CPU-ms per question (every thread, the in-JVM worker's included)%n",
+        cpu / 1e6 / n);
   }
 
   /** One collection, one author filter, a question vector already embedded: the store's own share. */
@@ -289,6 +303,12 @@ public final class RagBench implements Callable<Integer> {
         worker.close();
       }
     }
+  }
+
+  /** CPU time of every thread of this process: wall time alone says little on cores shared with other builds. */
+  private static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : 0;
   }
 
   private static double loadAverage() {
