@@ -7,33 +7,16 @@ import dev.twinmesh.common.ApiException;
 import dev.twinmesh.worker.engine.EngineFixture.Built;
 import dev.twinmesh.worker.engine.EngineFixture.Collector;
 import dev.twinmesh.worker.engine.EngineFixture.Result;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Admission at submit: past the waiting queue's bounds (requests or prompt tokens) a request is refused
  * with 503 and may retry; a request that could never fit (max_model_len or the whole KV pool) with 422.
  */
-class AdmissionTest {
-  @TempDir
-  static Path dir;
-  static EngineFixture fixture;
-
-  @BeforeAll
-  static void load() {
-    fixture = EngineFixture.load(dir);
-  }
-
-  @AfterAll
-  static void close() {
-    fixture.close();
-  }
+class AdmissionTest extends EngineTestBase {
 
   @Test
   void pastTheWaitingRequestLimitSubmitThrows503UntilTheQueueDrains() throws Exception {

@@ -9,29 +9,12 @@ import dev.twinmesh.common.ApiException;
 import dev.twinmesh.worker.engine.EngineFixture.Built;
 import dev.twinmesh.worker.engine.EngineFixture.Collector;
 import dev.twinmesh.worker.engine.EngineFixture.Result;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Cancelled, failed and shut-down requests leave the engine cleanly: no more events, every KV block back in the pool. */
-class EngineLifecycleTest {
-  @TempDir
-  static Path dir;
-  static EngineFixture fixture;
-
-  @BeforeAll
-  static void load() {
-    fixture = EngineFixture.load(dir);
-  }
-
-  @AfterAll
-  static void close() {
-    fixture.close();
-  }
+class EngineLifecycleTest extends EngineTestBase {
 
   @Test
   void aCancelledRunningRequestLeavesAtTheNextStepAndReturnsItsBlocks() throws Exception {

@@ -5,35 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.twinmesh.common.ApiException;
 import dev.twinmesh.worker.engine.EngineFixture.Built;
 import dev.twinmesh.worker.engine.EngineFixture.Collector;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every request accepted while the engine shuts down gets an end event: a submit racing close() either
  * throws 503 or its request is failed with the rest of the queue. Probabilistic: the window is narrow
  * (about one lost request in 30,000 submits before the fix).
  */
-class EngineShutdownRaceTest {
-  @TempDir
-  static Path dir;
-  static EngineFixture fixture;
-
-  @BeforeAll
-  static void load() {
-    fixture = EngineFixture.load(dir);
-  }
-
-  @AfterAll
-  static void close() {
-    fixture.close();
-  }
+class EngineShutdownRaceTest extends EngineTestBase {
 
   @Test
   void everyRequestAcceptedDuringCloseEnds() throws Exception {

@@ -8,15 +8,11 @@ import dev.twinmesh.common.SamplingParams;
 import dev.twinmesh.worker.engine.EngineFixture.Built;
 import dev.twinmesh.worker.engine.EngineFixture.Collector;
 import dev.twinmesh.worker.engine.EngineFixture.Result;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Everything at once under a pool far too small: random arrivals, greedy and seeded requests, repeated
@@ -24,22 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * was not cancelled produces exactly what it produces alone; cancelled ones produce a prefix of it and
  * then nothing; the pool ends full.
  */
-class EngineStressTest {
+class EngineStressTest extends EngineTestBase {
   private static final int REQUESTS = 24;
 
-  @TempDir
-  static Path dir;
-  static EngineFixture fixture;
-
-  @BeforeAll
-  static void load() {
-    fixture = EngineFixture.load(dir);
-  }
-
-  @AfterAll
-  static void close() {
-    fixture.close();
-  }
 
   @Test
   void aCrowdOfRequestsUnderPreemptionAndCancelsMatchesEachRequestAlone() throws Exception {

@@ -8,34 +8,17 @@ import dev.twinmesh.common.SamplingParams;
 import dev.twinmesh.worker.engine.EngineFixture.Built;
 import dev.twinmesh.worker.engine.EngineFixture.Collector;
 import dev.twinmesh.worker.engine.EngineFixture.Result;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** A prompt served from the prefix cache generates exactly what the computed prompt generated. */
-class PrefixCacheTest {
+class PrefixCacheTest extends EngineTestBase {
   private static final int BLOCK_SIZE = 8;
 
-  @TempDir
-  static Path dir;
-  static EngineFixture fixture;
-
-  @BeforeAll
-  static void load() {
-    fixture = EngineFixture.load(dir);
-  }
-
-  @AfterAll
-  static void close() {
-    fixture.close();
-  }
 
   @ParameterizedTest(name = "{0} prompt tokens")
   @ValueSource(ints = {100, 97}) // 97: the hit leaves one token, computed in a decode-only step

@@ -6,34 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.twinmesh.worker.engine.EngineFixture.Built;
 import dev.twinmesh.worker.engine.EngineFixture.Collector;
 import dev.twinmesh.worker.sampling.Sample;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Streamed text is exactly the decode of the generated tokens, and never half a character: random
  * weights sample raw byte tokens, so UTF-8 characters arrive split across tokens (and invalid bytes
  * too).
  */
-class StreamingTextTest {
-  @TempDir
-  static Path dir;
-  static EngineFixture fixture;
-
-  @BeforeAll
-  static void load() {
-    fixture = EngineFixture.load(dir);
-  }
-
-  @AfterAll
-  static void close() {
-    fixture.close();
-  }
+class StreamingTextTest extends EngineTestBase {
 
   @Test
   void theStreamedTextIsTheFullDecodeAndNeverSplitsACharacter() throws Exception {
