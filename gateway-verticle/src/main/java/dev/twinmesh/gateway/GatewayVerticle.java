@@ -101,6 +101,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     router.route("/v1/*").handler(this::handleAuth);
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
+    new IngestRoutes(vertx).mount(router);
     router.post("/v1/chat/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.CHAT));
     router.post("/v1/completions").handler(ctx -> handleGeneration(ctx, OpenAiRequest.Kind.COMPLETION));
     router.get("/v1/models").handler(this::handleModels);

@@ -114,6 +114,7 @@ final class GatewayCommand implements Callable<Integer> {
     RagConfig ragConfig = RagConfig.fromEnv(System.getenv(), ragDataDir);
     RagServices rag = RagServices.open(vertx, ragConfig, TokenCounters.remote(staticWorkersOrDns()));
     vertx.deployVerticle(rag.verticle()).await(1, TimeUnit.MINUTES);
+    vertx.deployVerticle(rag.ingestVerticle()).await(1, TimeUnit.MINUTES);
     List<URI> staticWorkers = staticWorkers();
     GatewayConfig.Limits defaults = GatewayConfig.Limits.defaults();
     GatewayConfig.Limits limits = new GatewayConfig.Limits(maxInFlight, maxInFlightPerKey, defaults.healthInterval(),

@@ -121,6 +121,7 @@ public final class LocalMesh implements AutoCloseable {
     rag = RagServices.open(vertx, ragConfig, TokenCounters.local(modelDir));
     started.push(rag);
     await(vertx.deployVerticle(rag.verticle()));
+    await(vertx.deployVerticle(rag.ingestVerticle()));
     jobs = new JobsService(vertx, JobsConfig.of(kafkaBootstrap, s.servedModelName())
         .withApiKey(s.apiKeys().stream().findFirst().orElse(null)));
     BusinessMetrics metrics = new BusinessMetrics().traces(traces).jobs(jobs);

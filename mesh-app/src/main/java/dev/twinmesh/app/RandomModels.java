@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Random-weight checkpoints: written once into a data directory and reused by later runs. */
-final class RandomModels {
+public final class RandomModels {
   private static final Logger LOG = LoggerFactory.getLogger(RandomModels.class);
   static final long DEFAULT_SEED = 0;
 
@@ -32,7 +32,7 @@ final class RandomModels {
    * The checkpoint of {@code preset} in {@code dir}, generated on first use. It is written beside its
    * final place and moved in whole, so an interrupted run never leaves a half-written model to reuse.
    */
-  static Path ensure(Path dir, String presetId) {
+  public static Path ensure(Path dir, String presetId) {
     if (RandomWeightsMarker.isRandom(dir)) {
       LOG.info("reusing the random-weight {} checkpoint in {}", presetId, dir);
       return dir;

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         UpCommand.class,
         GatewayCommand.class,
+        IngestCommand.class,
         WorkerCommand.class,
         MonitorCommand.class,
         ModelCommand.class,

@@ -258,18 +258,21 @@ class GatewayErrorsTest {
   }
 
   @Test
-  void anUnreachableWorkerIs502ThenEjectedWorkersAre503WithRetryAfter() throws Exception {
+  void anUnreachableWorkerIs502AndStaysAFast502OnceEjected() throws Exception {
     for (int i = 0; i < 3; i++) {
       HttpResponse<String> unreachable = post(deadEnd, i == 1 ? LONG_STREAM : SHORT_CHAT);
       assertEquals(502, unreachable.statusCode(), unreachable.body());
       assertEquals("upstream_error", error(unreachable).getString("code"));
       assertTrue(error(unreachable).getString("message").contains("unreachable"), unreachable.body());
     }
+    assertEquals(503, MeshHttp.get(deadEnd + "/v1/models").statusCode(), "three failures in a row eject the only worker");
+    // with no healthy worker the gateway still tries each once (a health verdict can be wrong under load),
+    // so a worker that is really down costs a refused connection, not a wait
+    long started = System.nanoTime();
     HttpResponse<String> none = post(deadEnd, SHORT_CHAT);
-    assertEquals(503, none.statusCode(), "three failures in a row eject the only worker");
-    assertEquals("service_unavailable", error(none).getString("code"));
-    assertEquals("2", none.headers().firstValue("retry-after").orElse(""));
-    assertEquals(503, MeshHttp.get(deadEnd + "/v1/models").statusCode());
+    assertEquals(502, none.statusCode(), none.body());
+    assertEquals("upstream_error", error(none).getString("code"));
+    assertTrue(System.nanoTime() - started < 5_000_000_000L, "refused fast");
   }
 
   @Test

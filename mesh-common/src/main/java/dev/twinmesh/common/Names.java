@@ -12,6 +12,9 @@ public final class Names {
   /** Event bus, request/reply: {@link RagPromptRequest} in, {@link RagPromptReply} out. */
   public static final String ADDRESS_RAG_PROMPT = "rag.prompt";
 
+  /** Event bus, request/reply: {@link IngestRequest} in, {@link IngestReply} out (embedding takes seconds). */
+  public static final String ADDRESS_RAG_INGEST = "rag.ingest";
+
   public static final String SCHEMA_TRACE = "twin.trace.v1";
   public static final String SCHEMA_JOB_REQUEST = "twin.job.request.v1";
   public static final String SCHEMA_JOB_RESULT = "twin.job.result.v1";

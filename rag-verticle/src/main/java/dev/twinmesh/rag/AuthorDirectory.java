@@ -88,6 +88,20 @@ public final class AuthorDirectory {
     return byFirstName.size() == 1 ? Optional.of(byFirstName.get(0)) : Optional.empty();
   }
 
+  /**
+   * The known author this id, name or alias names (see {@link #resolve}); otherwise a new one (not yet registered)
+   * whose name is as given and whose id is its slug.
+   */
+  public Author resolveOrNamed(String nameOrId) {
+    Optional<Author> known = resolve(nameOrId);
+    if (known.isPresent()) {
+      return known.get();
+    }
+    String name = nameOrId.strip();
+    String slug = Author.slug(name);
+    return new Author(slug.isEmpty() ? name : slug, name);
+  }
+
   /** The known author whose full name or alias appears in the text, as whole words; the longest name wins. */
   public synchronized Optional<Author> mentionedIn(String text) {
     if (text == null || text.isBlank()) {

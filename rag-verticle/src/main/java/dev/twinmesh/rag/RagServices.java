@@ -15,7 +15,8 @@ import java.nio.file.Path;
 
 /**
  * The rag-verticle's parts, wired from one {@link RagConfig}: the embedding model, the vector store, the
- * author directory, the ingestor and the retriever, and the verticle that serves {@code rag.prompt}.
+ * author directory, the ingestor and the retriever, and the verticles that serve {@code rag.prompt} and
+ * {@code rag.ingest}.
  * Opening loads the model and opens the store (a few seconds, blocking); close it when the mesh stops.
  */
 public final class RagServices implements AutoCloseable {
@@ -54,11 +55,17 @@ public final class RagServices implements AutoCloseable {
    * @param promptTokens the served model's token counter, for the prompt budget; {@link TokenCounter#approximate()} if none
    */
   public static RagServices open(Vertx vertx, RagConfig config, TokenCounter promptTokens) {
-    Embedder embedder = BgeSmallEmbedder.load();
+    // The store first: a store held by another process fails at once, before seconds of model loading.
+    VectorStore store = openStore(config);
+    Embedder embedder = null;
     try {
-      return new RagServices(vertx, config, embedder, openStore(config), promptTokens, true);
+      embedder = BgeSmallEmbedder.load();
+      return new RagServices(vertx, config, embedder, store, promptTokens, true);
     } catch (RuntimeException e) {
-      embedder.close();
+      if (embedder != null) {
+        embedder.close();
+      }
+      store.close();
       throw e;
     }
   }
@@ -84,6 +91,11 @@ public final class RagServices implements AutoCloseable {
   /** A new verticle serving {@code rag.prompt} with this retriever and the prompt budget. */
   public RagVerticle verticle() {
     return new RagVerticle(retriever, prompts);
+  }
+
+  /** A new verticle serving {@code rag.ingest}: writing sent to the business service's {@code /v1/ingest}. */
+  public IngestVerticle ingestVerticle() {
+    return new IngestVerticle(ingestor, authors);
   }
 
   public ContextRetriever retriever() {

@@ -34,6 +34,11 @@ public final class BgeSmallEmbedder implements Embedder {
   private static final String MODEL_RESOURCE = "/bge-small-en-v1.5.onnx";
   private static final String TOKENIZER_RESOURCE = "/bge-small-en-v1.5-tokenizer.json";
   private static final int BATCH_SIZE = 16;
+  /**
+   * Padded tokens per model run. Short texts (questions, their variants) go many at a time; 512-token chunks go
+   * one at a time, which cost about 20% less CPU per chunk here than batches of 16 (190-206 against 246-250 ms).
+   */
+  private static final int BATCH_TOKENS = 512;
 
   private final OrtEnvironment env;
   private final OrtSession session;
@@ -61,6 +66,9 @@ public final class BgeSmallEmbedder implements Embedder {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(Math.max(1, threads));
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      // Idle intra-op threads sleep instead of spinning: on cores shared with the event loops, the worker and
+      // other pods, spinning cost 2 to 4 times the wall time and 1.5 to 2 times the CPU of a 512-token chunk here.
+      options.addConfigEntry("session.intra_op.allow_spinning", "0");
       OrtSession session = env.createSession(readResource(MODEL_RESOURCE), options);
       return new BgeSmallEmbedder(env, session,
           tokenizer(tokenizerJson, Map.of("truncation", "true", "maxLength", String.valueOf(MAX_TOKENS),
@@ -117,12 +125,19 @@ public final class BgeSmallEmbedder implements Embedder {
       encodings[i] = modelTokenizer.encode(texts.get(i));
     }
     Arrays.sort(order, Comparator.comparingInt(i -> encodings[i].getIds().length));
-    for (int from = 0; from < order.length; from += BATCH_SIZE) {
-      Integer[] batch = Arrays.copyOfRange(order, from, Math.min(order.length, from + BATCH_SIZE));
+    for (int from = 0; from < order.length; ) {
+      int to = from + 1;
+      // texts are sorted by length, so the last one sets the padded length of the batch
+      while (to < order.length && to - from < BATCH_SIZE
+          && (to - from + 1) * encodings[order[to]].getIds().length <= BATCH_TOKENS) {
+        to++;
+      }
+      Integer[] batch = Arrays.copyOfRange(order, from, to);
       float[][] out = runBatch(batch, encodings);
       for (int b = 0; b < batch.length; b++) {
         vectors[batch[b]] = out[b];
       }
+      from = to;
     }
     return Arrays.asList(vectors);
   }

@@ -59,7 +59,8 @@ public final class Ingestor {
     return ingest(new SourceReader.Read(new ArrayList<>(documents), 0, new ArrayList<>()), progress);
   }
 
-  private IngestSummary ingest(SourceReader.Read read, IngestProgress progress) {
+  /** What a {@link SourceReader} read: its skipped files are carried into the summary. */
+  public IngestSummary ingest(SourceReader.Read read, IngestProgress progress) {
     long started = System.currentTimeMillis();
     List<SourceDocument> all = read.documents();
     Batch batch = new Batch(new ArrayList<>(read.skipped()), progress, all.size());

@@ -79,12 +79,19 @@ public final class SourceReader {
                 : skip(repo, "a repository must be a folder"));
           }
         } else {
-          try (Stream<Path> files = Files.walk(typeDir)) {
-            for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
-              read = read.plus(readFile(file, author, type));
-            }
-          }
+          read = read.plus(readFolder(typeDir, author, type));
         }
+      }
+    }
+    return read;
+  }
+
+  /** Every post or article file under {@code dir}, at any depth. */
+  public Read readFolder(Path dir, Author author, DocumentType type) throws IOException {
+    Read read = Read.empty();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+        read = read.plus(readFile(file, author, type));
       }
     }
     return read;
@@ -113,7 +120,7 @@ public final class SourceReader {
       return skip(file, "unreadable: " + e.getMessage());
     }
     if (format == null) {
-      return readExport(file, text, author, type);
+      return readExport(file.toString(), text, author, type);
     }
     return new Read(new ArrayList<>(List.of(new SourceDocument(author, type, file.toString(), text, format))), 1,
         new ArrayList<>());
@@ -159,7 +166,13 @@ public final class SourceReader {
     }
   }
 
-  private Read readExport(Path file, String json, Author author, DocumentType type) {
+  /**
+   * A JSON export: an array of posts or articles (or an object holding one under {@code posts}, {@code items}, ...),
+   * each with its text in {@code content}, {@code text}, {@code body}, ... and its link in {@code link}, {@code url}, ...
+   *
+   * @param file where the export came from: a document without a link is cited as {@code file#index}
+   */
+  public Read readExport(String file, String json, Author author, DocumentType type) {
     JsonNode root;
     try {
       root = Json.MAPPER.readTree(json);

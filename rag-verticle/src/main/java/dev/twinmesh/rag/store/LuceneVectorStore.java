@@ -5,8 +5,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -38,7 +42,8 @@ import org.apache.lucene.util.BytesRef;
 /**
  * The one-machine vector store: each collection is a Lucene index on local disk (HNSW graph over
  * {@link KnnFloatVectorField}s, the author id as an indexed term that filters the search). Every upsert
- * is committed, so the data survives restarts. One store per directory per process (Lucene's write lock).
+ * is committed, so the data survives restarts. One store per directory: it holds a lock on the directory while
+ * open, and a second store on it, in this process or another, fails with {@link StoreLockedException}.
  */
 public final class LuceneVectorStore implements VectorStore {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -47,9 +52,11 @@ public final class LuceneVectorStore implements VectorStore {
   private static final String VECTOR = "vector";
   private static final String VECTOR_BYTES = "vector_bytes";
   private static final int BATCH = 256;
+  private static final String LOCK_FILE = "store.lock";
 
   private final Path root;
   private final Map<String, Collection> open = new ConcurrentHashMap<>();
+  private final FileLock lock;
   private volatile boolean closed;
 
   public LuceneVectorStore(Path root) {
@@ -58,6 +65,41 @@ public final class LuceneVectorStore implements VectorStore {
       Files.createDirectories(root);
     } catch (IOException e) {
       throw new VectorStoreException("cannot create the vector store directory " + root + ": " + e.getMessage(), e);
+    }
+    this.lock = lock(root);
+  }
+
+  /**
+   * Holds the whole store for this process from the start, not only the collections it has opened: a second
+   * process (or a second store in this JVM) is refused at once instead of failing halfway through an ingestion,
+   * and never writes collections or the author directory behind the running mesh's back.
+   */
+  private static FileLock lock(Path root) {
+    Path file = root.resolve(LOCK_FILE);
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock = channel.tryLock();
+      if (lock != null) {
+        return lock;
+      }
+    } catch (OverlappingFileLockException e) {
+      // held by another store in this JVM: refused below
+    } catch (IOException e) {
+      closeQuietly(channel);
+      throw new VectorStoreException("cannot lock the vector store " + root + ": " + e.getMessage(), e);
+    }
+    closeQuietly(channel);
+    throw new StoreLockedException(root);
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      if (channel != null) {
+        channel.close();
+      }
+    } catch (IOException ignored) {
+      // nothing was locked through it
     }
   }
 
@@ -177,9 +219,16 @@ public final class LuceneVectorStore implements VectorStore {
 
   @Override
   public synchronized void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
-    open.values().forEach(Collection::close);
-    open.clear();
+    try {
+      open.values().forEach(Collection::close);
+      open.clear();
+    } finally {
+      closeQuietly(lock.channel());
+    }
   }
 
   private Collection existing(String collection) {

@@ -28,6 +28,15 @@ class LuceneVectorStoreTest extends VectorStoreContractTest {
   }
 
   @Test
+  void aSecondStoreOnTheSameDirectoryIsRefusedUntilTheFirstCloses() {
+    StoreLockedException e = assertThrows(StoreLockedException.class, () -> new LuceneVectorStore(dir));
+    assertEquals(dir, e.root());
+    store.close();
+    store = new LuceneVectorStore(dir);
+    assertEquals(0, store.count(collection));
+  }
+
+  @Test
   void aVectorOfTheWrongSizeIsRefused() {
     assertThrows(VectorStoreException.class, () -> store.upsert(collection, List.of(point("ada", 1, 0))));
   }
