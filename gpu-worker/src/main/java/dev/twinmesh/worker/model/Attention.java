@@ -66,13 +66,16 @@ public final class Attention {
     long s = q.getShape().get(0);
     long l = keys.getShape().get(1);
     long group = heads / kvHeads;
-    NDArray grouped = q.reshape(s, kvHeads, group, headDim);            // [S, kvHeads, group, headDim]
-    NDArray keysByHead = keys.transpose(0, 2, 3, 1);                   // [S, kvHeads, headDim, L]
+    // Keys on the left: each (sequence, kv head) product is [L, headDim] x [headDim, group], which
+    // BLAS takes from the gathered keys' strides as they are; queries on the left would need the
+    // keys transposed into a copy first, for a product only `group` rows tall.
+    NDArray queriesByHead = q.reshape(s, kvHeads, group, headDim).transpose(0, 1, 3, 2); // [S, kvHeads, headDim, group]
+    NDArray keysByHead = keys.transpose(0, 2, 1, 3);                   // [S, kvHeads, L, headDim]
     NDArray valuesByHead = values.transpose(0, 2, 1, 3);               // [S, kvHeads, L, headDim]
-    // scores in fp32, padding masked: [S, kvHeads, group, L]
-    NDArray scores = grouped.matMul(keysByHead).toType(DataType.FLOAT32, false).mul(scale)
-        .add(mask.reshape(s, 1, 1, l));
-    NDArray probs = scores.softmax(-1).toType(q.getDataType(), false);
+    // scores in fp32, padding masked, softmax over the keys: [S, kvHeads, L, group]
+    NDArray scores = keysByHead.matMul(queriesByHead).toType(DataType.FLOAT32, false).mul(scale)
+        .add(mask.reshape(s, 1, l, 1));
+    NDArray probs = scores.softmax(2).toType(q.getDataType(), false).transpose(0, 1, 3, 2); // [S, kvHeads, group, L]
     return probs.matMul(valuesByHead).reshape(s, (long) heads * headDim); // [S, heads*headDim]
   }
 

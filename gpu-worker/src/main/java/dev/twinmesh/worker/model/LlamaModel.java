@@ -156,14 +156,15 @@ public final class LlamaModel implements AutoCloseable {
         mask[s * longest + p] = real ? 0 : Float.NEGATIVE_INFINITY;
       }
     }
-    NDArray paddedSlots = step.create(padded);                                              // [S*L]
+    NDIndex newRows = PagedKvCache.slotRows(slots);                                         // [S]
+    NDIndex paddedRows = PagedKvCache.slotRows(step.create(padded));                        // [S*L]
     NDArray paddingMask = step.create(mask, new Shape(sequences, longest));                 // [S, L]
     long kvHeads = config.numKeyValueHeads();
     long headDim = config.headDim();
     return (layer, q, k, v) -> {
-      cache.write(layer, slots, k, v);
-      NDArray keys = cache.keys(step, layer, paddedSlots).reshape(sequences, longest, kvHeads, headDim);
-      NDArray values = cache.values(step, layer, paddedSlots).reshape(sequences, longest, kvHeads, headDim);
+      cache.write(layer, newRows, k, v);
+      NDArray keys = cache.keys(step, layer, paddedRows).reshape(sequences, longest, kvHeads, headDim);
+      NDArray values = cache.values(step, layer, paddedRows).reshape(sequences, longest, kvHeads, headDim);
       return attention.attendDecode(q, keys, values, paddingMask);
     };
   }
@@ -172,23 +173,25 @@ public final class LlamaModel implements AutoCloseable {
   private AttentionStep perSequence(NDManager step, PagedKvCache cache, NDArray slots, long[][] contexts,
                                     BatchInput batch) {
     int sequences = contexts.length;
-    NDArray[] contextSlots = new NDArray[sequences];                                      // each [context]
+    NDIndex newRows = PagedKvCache.slotRows(slots);                                       // [N]
+    NDIndex[] contextRows = new NDIndex[sequences];                                       // each [context]
+    NDIndex[] queryRows = new NDIndex[sequences];                                         // each [query] of N
     NDArray[] masks = new NDArray[sequences];                                             // each [query, context] or none
+    long offset = 0;
     for (int s = 0; s < sequences; s++) {
-      contextSlots[s] = step.create(contexts[s]);
+      contextRows[s] = PagedKvCache.slotRows(step.create(contexts[s]));
+      queryRows[s] = new NDIndex("{}:{}", offset, offset + batch.queryLengths()[s]);
+      offset += batch.queryLengths()[s];
       int query = batch.queryLengths()[s];
       masks[s] = query == 1 ? null : Attention.causalMask(step, contexts[s].length - query, query);
     }
     return (layer, q, k, v) -> {
-      cache.write(layer, slots, k, v);
+      cache.write(layer, newRows, k, v);
       NDList outputs = new NDList(sequences);
-      long offset = 0;
       for (int s = 0; s < sequences; s++) {
-        long query = batch.queryLengths()[s];
-        NDArray sequenceQ = q.get(new NDIndex("{}:{}", offset, offset + query));           // [query, heads, headDim]
-        outputs.add(attention.attend(sequenceQ, cache.keys(step, layer, contextSlots[s]),
-            cache.values(step, layer, contextSlots[s]), masks[s]));                       // [query, heads*headDim]
-        offset += query;
+        NDArray sequenceQ = q.get(queryRows[s]);                                         // [query, heads, headDim]
+        outputs.add(attention.attend(sequenceQ, cache.keys(step, layer, contextRows[s]),
+            cache.values(step, layer, contextRows[s]), masks[s]));                       // [query, heads*headDim]
       }
       return sequences == 1 ? outputs.get(0) : NDArrays.concat(outputs, 0);
     };

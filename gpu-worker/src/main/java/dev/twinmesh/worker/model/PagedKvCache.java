@@ -44,21 +44,40 @@ public final class PagedKvCache implements AutoCloseable {
     return new PagedKvCache(manager, keys, values, numBlocks, blockSize);
   }
 
+  /** Rows of the cache at the given slots [N] (int64): build once per step, use in every layer. */
+  public static NDIndex slotRows(NDArray slots) {
+    return new NDIndex("{}", slots);
+  }
+
   /** Stores k and v [N, kvHeads, headDim] of one layer in the given slots [N] (int64). */
   public void write(int layer, NDArray slots, NDArray k, NDArray v) {
-    NDIndex rows = new NDIndex("{}", slots);
+    write(layer, slotRows(slots), k, v);
+  }
+
+  /** As above, at rows from {@link #slotRows}. */
+  public void write(int layer, NDIndex rows, NDArray k, NDArray v) {
     keys[layer].set(rows, k);
     values[layer].set(rows, v);
   }
 
   /** Keys in the given slots [L] (int64), gathered on {@code step}: [L, kvHeads, headDim]. */
   public NDArray keys(NDManager step, int layer, NDArray slots) {
-    return keys[layer].get(step, new NDIndex("{}", slots));
+    return keys(step, layer, slotRows(slots));
+  }
+
+  /** Keys at rows from {@link #slotRows}, gathered on {@code step}: [L, kvHeads, headDim]. */
+  public NDArray keys(NDManager step, int layer, NDIndex rows) {
+    return keys[layer].get(step, rows);
   }
 
   /** Values in the given slots [L] (int64), gathered on {@code step}: [L, kvHeads, headDim]. */
   public NDArray values(NDManager step, int layer, NDArray slots) {
-    return values[layer].get(step, new NDIndex("{}", slots));
+    return values(step, layer, slotRows(slots));
+  }
+
+  /** Values at rows from {@link #slotRows}, gathered on {@code step}: [L, kvHeads, headDim]. */
+  public NDArray values(NDManager step, int layer, NDIndex rows) {
+    return values[layer].get(step, rows);
   }
 
   public int numBlocks() {
