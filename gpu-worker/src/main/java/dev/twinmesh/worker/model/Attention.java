@@ -17,13 +17,14 @@ public final class Attention {
   private final int heads;
   private final int kvHeads;
   private final int headDim;
-  private final double scale;
+  private final NDArray scale; // 1/sqrt(headDim), a scalar made once rather than per product
 
-  public Attention(int heads, int kvHeads, int headDim) {
+  /** @param manager holds the scale for as long as this attention is used */
+  public Attention(int heads, int kvHeads, int headDim, NDManager manager) {
     this.heads = heads;
     this.kvHeads = kvHeads;
     this.headDim = headDim;
-    this.scale = 1.0 / Math.sqrt(headDim);
+    this.scale = manager.create(1.0 / Math.sqrt(headDim));
   }
 
   /**

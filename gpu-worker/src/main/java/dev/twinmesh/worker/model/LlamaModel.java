@@ -31,6 +31,7 @@ public final class LlamaModel implements AutoCloseable {
   private final RotaryEmbedding rope;
   private final Attention attention;
   private final NDManager manager;
+  private final NDArray epsilon; // rms_norm_eps as a scalar array, made once
   private final long[] qkHeads; // split point of the fused projection's heads: queries and keys | values
   private final long[] qHeads;  // split point of the rotated heads: queries | keys
 
@@ -40,7 +41,8 @@ public final class LlamaModel implements AutoCloseable {
     this.config = config;
     this.weights = weights;
     this.rope = rope;
-    this.attention = new Attention(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
+    this.attention = new Attention(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(), manager);
+    this.epsilon = manager.create(config.rmsNormEps());
     this.manager = manager;
   }
 
@@ -252,7 +254,6 @@ public final class LlamaModel implements AutoCloseable {
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int headDim = config.headDim();
-    double eps = config.rmsNormEps();
     NDArray ids = step.create(tokenIndices(tokenIds));                                 // [N]
     // embedding lookup
     NDArray x = weights.embedTokens().get(step, new NDIndex("{}", ids));               // [N, hidden]
@@ -261,7 +262,7 @@ public final class LlamaModel implements AutoCloseable {
     for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
       LlamaWeights.Layer w = weights.layers().get(layer);
       // RMSNorm
-      NDArray h = rmsNorm(x, w.inputLayernorm(), eps);                                 // [N, hidden]
+      NDArray h = rmsNorm(x, w.inputLayernorm(), epsilon);                             // [N, hidden]
       // qkv projections, one product
       NDList qkAndV = linear(h, w.qkvProj(), w.qkvProjBias()).reshape(n, heads + 2L * kvHeads, headDim)
           .split(qkHeads, 1);                                                         // [N, heads+kvHeads, headDim], [N, kvHeads, headDim]
@@ -275,7 +276,7 @@ public final class LlamaModel implements AutoCloseable {
       // output projection, residual
       x = x.add(linear(attended, w.oProj(), null));                                    // [N, hidden]
       // RMSNorm
-      h = rmsNorm(x, w.postAttentionLayernorm(), eps);
+      h = rmsNorm(x, w.postAttentionLayernorm(), epsilon);
       // SwiGLU, residual
       x = x.add(swiGlu(h, w.gateUpProj(), w.downProj()));                              // [N, hidden]
     }
@@ -284,7 +285,7 @@ public final class LlamaModel implements AutoCloseable {
 
   /** Final norm and the vocabulary projection, in fp32: [..., vocab]. */
   private NDArray logits(NDArray hidden) {
-    return linear(rmsNorm(hidden, weights.norm(), config.rmsNormEps()), weights.lmHead(), null)
+    return linear(rmsNorm(hidden, weights.norm(), epsilon), weights.lmHead(), null)
         .toType(DataType.FLOAT32, false);
   }
 
