@@ -69,14 +69,15 @@ public final class Attention {
     long group = heads / kvHeads;
     // Keys on the left: each (sequence, kv head) product is [L, headDim] x [headDim, group], which
     // BLAS takes from the gathered keys' strides as they are; queries on the left would need the
-    // keys transposed into a copy first, for a product only `group` rows tall.
+    // keys transposed into a copy first, for a product only `group` rows tall. The scores are then
+    // turned to [.., group, L], since softmax over the last axis is many times faster than over another.
     NDArray queriesByHead = q.reshape(s, kvHeads, group, headDim).transpose(0, 1, 3, 2); // [S, kvHeads, headDim, group]
     NDArray keysByHead = keys.transpose(0, 2, 1, 3);                   // [S, kvHeads, L, headDim]
     NDArray valuesByHead = values.transpose(0, 2, 1, 3);               // [S, kvHeads, L, headDim]
-    // scores in fp32, padding masked, softmax over the keys: [S, kvHeads, L, group]
-    NDArray scores = keysByHead.matMul(queriesByHead).toType(DataType.FLOAT32, false).mul(scale)
-        .add(mask.reshape(s, 1, l, 1));
-    NDArray probs = scores.softmax(2).toType(q.getDataType(), false).transpose(0, 1, 3, 2); // [S, kvHeads, group, L]
+    // scores in fp32, padding masked: [S, kvHeads, group, L]
+    NDArray scores = keysByHead.matMul(queriesByHead).transpose(0, 1, 3, 2).toType(DataType.FLOAT32, false)
+        .mul(scale).add(mask.reshape(s, 1, 1, l));
+    NDArray probs = scores.softmax(-1).toType(q.getDataType(), false);
     return probs.matMul(valuesByHead).reshape(s, (long) heads * headDim); // [S, heads*headDim]
   }
 
