@@ -65,7 +65,7 @@ public record LoadedModel(ServedModel served, ModelConfig config, LlamaModelRunn
           (long) numBlocks * rt.blockSize());
       Scheduler scheduler = new Scheduler(new SchedulerConfig(rt.maxBatchedTokens(), rt.maxRunning(), maxModelLen),
           new BlockManager(numBlocks, rt.blockSize()));
-      return new LoadedModel(served, config, new LlamaModelRunner(model, numBlocks, rt.blockSize()), scheduler,
+      return new LoadedModel(served, config, new LlamaModelRunner(model, numBlocks, rt.blockSize(), rt.threads()), scheduler,
           tokenizer, eos, runtime, numBlocks, rt.blockSize());
     } catch (RuntimeException e) {
       runtime.close();

@@ -17,13 +17,14 @@ public final class Attention {
   private final int heads;
   private final int kvHeads;
   private final int headDim;
-  private final double scale;
+  private final NDArray scale; // 1/sqrt(headDim), a scalar made once rather than per product
 
-  public Attention(int heads, int kvHeads, int headDim) {
+  /** @param manager holds the scale for as long as this attention is used */
+  public Attention(int heads, int kvHeads, int headDim, NDManager manager) {
     this.heads = heads;
     this.kvHeads = kvHeads;
     this.headDim = headDim;
-    this.scale = 1.0 / Math.sqrt(headDim);
+    this.scale = manager.create(1.0 / Math.sqrt(headDim));
   }
 
   /**
@@ -66,12 +67,16 @@ public final class Attention {
     long s = q.getShape().get(0);
     long l = keys.getShape().get(1);
     long group = heads / kvHeads;
-    NDArray grouped = q.reshape(s, kvHeads, group, headDim);            // [S, kvHeads, group, headDim]
-    NDArray keysByHead = keys.transpose(0, 2, 3, 1);                   // [S, kvHeads, headDim, L]
+    // Keys on the left: each (sequence, kv head) product is [L, headDim] x [headDim, group], which
+    // BLAS takes from the gathered keys' strides as they are; queries on the left would need the
+    // keys transposed into a copy first, for a product only `group` rows tall. The scores are then
+    // turned to [.., group, L], since softmax over the last axis is many times faster than over another.
+    NDArray queriesByHead = q.reshape(s, kvHeads, group, headDim).transpose(0, 1, 3, 2); // [S, kvHeads, headDim, group]
+    NDArray keysByHead = keys.transpose(0, 2, 1, 3);                   // [S, kvHeads, L, headDim]
     NDArray valuesByHead = values.transpose(0, 2, 1, 3);               // [S, kvHeads, L, headDim]
     // scores in fp32, padding masked: [S, kvHeads, group, L]
-    NDArray scores = grouped.matMul(keysByHead).toType(DataType.FLOAT32, false).mul(scale)
-        .add(mask.reshape(s, 1, 1, l));
+    NDArray scores = keysByHead.matMul(queriesByHead).transpose(0, 1, 3, 2).toType(DataType.FLOAT32, false)
+        .mul(scale).add(mask.reshape(s, 1, 1, l));
     NDArray probs = scores.softmax(-1).toType(q.getDataType(), false);
     return probs.matMul(valuesByHead).reshape(s, (long) heads * headDim); // [S, heads*headDim]
   }

@@ -38,8 +38,10 @@ public final class DjlRuntime implements AutoCloseable {
   private final Device device;
   private final DataType weightType;
   private final NDManager manager;
+  private final int requestedThreads;
 
-  private DjlRuntime(Device device, DataType weightType, NDManager manager) {
+  private DjlRuntime(Device device, DataType weightType, NDManager manager, int requestedThreads) {
+    this.requestedThreads = requestedThreads;
     this.device = device;
     this.weightType = weightType;
     this.manager = manager;
@@ -52,13 +54,10 @@ public final class DjlRuntime implements AutoCloseable {
       System.setProperty("ai.djl.offline", "true");
     }
     Engine engine = Engine.getEngine(ENGINE);
-    if (options.intraOpThreads() > 0) {
-      // Process-wide: PyTorch's worker threads read it when they first run a parallel op.
-      JniUtils.setNumThreads(options.intraOpThreads());
-    }
+    useIntraOpThreads(options.intraOpThreads());
     Device device = chooseDevice(options.device(), engine.getGpuCount());
     DataType weightType = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
-    return new DjlRuntime(device, weightType, NDManager.newBaseManager(device, ENGINE));
+    return new DjlRuntime(device, weightType, NDManager.newBaseManager(device, ENGINE), options.intraOpThreads());
   }
 
   static Device chooseDevice(String requested, int gpuCount) {
@@ -96,13 +95,31 @@ public final class DjlRuntime implements AutoCloseable {
     return weightType;
   }
 
+  /** Intra-op threads asked for at start; 0 for PyTorch's default. */
+  public int requestedThreads() {
+    return requestedThreads;
+  }
+
   /** Root manager on the device; model parts take sub-managers from it. */
   public NDManager manager() {
     return manager;
   }
 
+  /** Threads the calling thread's ops may use, as set by {@link #useIntraOpThreads} or PyTorch's default. */
   public int intraOpThreads() {
     return JniUtils.getNumThreads();
+  }
+
+  /**
+   * Sets how many threads ops called from the current thread may use; 0 leaves PyTorch's default (all
+   * cores). Per calling thread, not per process: PyTorch keeps the count in OpenMP's per-thread state,
+   * so the thread that runs the model must call this itself, or it runs on every core whatever the
+   * thread that loaded the model asked for.
+   */
+  public static void useIntraOpThreads(int threads) {
+    if (threads > 0) {
+      JniUtils.setNumThreads(threads);
+    }
   }
 
   @Override

@@ -18,6 +18,13 @@ public final class Layers {
 
   /** RMSNorm over the last axis; the mean square is taken in fp32 even when x is fp16. */
   public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
+    try (NDArray epsilon = x.getManager().create(eps)) {
+      return rmsNorm(x, weight, epsilon);
+    }
+  }
+
+  /** As above with eps a scalar array made once: a Java number would cost a new array on every call. */
+  public static NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps) {
     int last = x.getShape().dimension() - 1;
     boolean fp32 = x.getDataType() == DataType.FLOAT32;
     NDArray x32 = fp32 ? x : x.toType(DataType.FLOAT32, false);

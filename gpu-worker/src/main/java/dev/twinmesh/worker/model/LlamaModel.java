@@ -31,6 +31,7 @@ public final class LlamaModel implements AutoCloseable {
   private final RotaryEmbedding rope;
   private final Attention attention;
   private final NDManager manager;
+  private final NDArray epsilon; // rms_norm_eps as a scalar array, made once
   private final long[] qkHeads; // split point of the fused projection's heads: queries and keys | values
   private final long[] qHeads;  // split point of the rotated heads: queries | keys
 
@@ -40,7 +41,8 @@ public final class LlamaModel implements AutoCloseable {
     this.config = config;
     this.weights = weights;
     this.rope = rope;
-    this.attention = new Attention(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
+    this.attention = new Attention(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(), manager);
+    this.epsilon = manager.create(config.rmsNormEps());
     this.manager = manager;
   }
 
@@ -156,14 +158,15 @@ public final class LlamaModel implements AutoCloseable {
         mask[s * longest + p] = real ? 0 : Float.NEGATIVE_INFINITY;
       }
     }
-    NDArray paddedSlots = step.create(padded);                                              // [S*L]
+    NDIndex newRows = PagedKvCache.slotRows(slots);                                         // [S]
+    NDIndex paddedRows = PagedKvCache.slotRows(step.create(padded));                        // [S*L]
     NDArray paddingMask = step.create(mask, new Shape(sequences, longest));                 // [S, L]
     long kvHeads = config.numKeyValueHeads();
     long headDim = config.headDim();
     return (layer, q, k, v) -> {
-      cache.write(layer, slots, k, v);
-      NDArray keys = cache.keys(step, layer, paddedSlots).reshape(sequences, longest, kvHeads, headDim);
-      NDArray values = cache.values(step, layer, paddedSlots).reshape(sequences, longest, kvHeads, headDim);
+      cache.write(layer, newRows, k, v);
+      NDArray keys = cache.keys(step, layer, paddedRows).reshape(sequences, longest, kvHeads, headDim);
+      NDArray values = cache.values(step, layer, paddedRows).reshape(sequences, longest, kvHeads, headDim);
       return attention.attendDecode(q, keys, values, paddingMask);
     };
   }
@@ -172,23 +175,25 @@ public final class LlamaModel implements AutoCloseable {
   private AttentionStep perSequence(NDManager step, PagedKvCache cache, NDArray slots, long[][] contexts,
                                     BatchInput batch) {
     int sequences = contexts.length;
-    NDArray[] contextSlots = new NDArray[sequences];                                      // each [context]
+    NDIndex newRows = PagedKvCache.slotRows(slots);                                       // [N]
+    NDIndex[] contextRows = new NDIndex[sequences];                                       // each [context]
+    NDIndex[] queryRows = new NDIndex[sequences];                                         // each [query] of N
     NDArray[] masks = new NDArray[sequences];                                             // each [query, context] or none
+    long offset = 0;
     for (int s = 0; s < sequences; s++) {
-      contextSlots[s] = step.create(contexts[s]);
+      contextRows[s] = PagedKvCache.slotRows(step.create(contexts[s]));
+      queryRows[s] = new NDIndex("{}:{}", offset, offset + batch.queryLengths()[s]);
+      offset += batch.queryLengths()[s];
       int query = batch.queryLengths()[s];
       masks[s] = query == 1 ? null : Attention.causalMask(step, contexts[s].length - query, query);
     }
     return (layer, q, k, v) -> {
-      cache.write(layer, slots, k, v);
+      cache.write(layer, newRows, k, v);
       NDList outputs = new NDList(sequences);
-      long offset = 0;
       for (int s = 0; s < sequences; s++) {
-        long query = batch.queryLengths()[s];
-        NDArray sequenceQ = q.get(new NDIndex("{}:{}", offset, offset + query));           // [query, heads, headDim]
-        outputs.add(attention.attend(sequenceQ, cache.keys(step, layer, contextSlots[s]),
-            cache.values(step, layer, contextSlots[s]), masks[s]));                       // [query, heads*headDim]
-        offset += query;
+        NDArray sequenceQ = q.get(queryRows[s]);                                         // [query, heads, headDim]
+        outputs.add(attention.attend(sequenceQ, cache.keys(step, layer, contextRows[s]),
+            cache.values(step, layer, contextRows[s]), masks[s]));                       // [query, heads*headDim]
       }
       return sequences == 1 ? outputs.get(0) : NDArrays.concat(outputs, 0);
     };
@@ -249,7 +254,6 @@ public final class LlamaModel implements AutoCloseable {
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int headDim = config.headDim();
-    double eps = config.rmsNormEps();
     NDArray ids = step.create(tokenIndices(tokenIds));                                 // [N]
     // embedding lookup
     NDArray x = weights.embedTokens().get(step, new NDIndex("{}", ids));               // [N, hidden]
@@ -258,7 +262,7 @@ public final class LlamaModel implements AutoCloseable {
     for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
       LlamaWeights.Layer w = weights.layers().get(layer);
       // RMSNorm
-      NDArray h = rmsNorm(x, w.inputLayernorm(), eps);                                 // [N, hidden]
+      NDArray h = rmsNorm(x, w.inputLayernorm(), epsilon);                             // [N, hidden]
       // qkv projections, one product
       NDList qkAndV = linear(h, w.qkvProj(), w.qkvProjBias()).reshape(n, heads + 2L * kvHeads, headDim)
           .split(qkHeads, 1);                                                         // [N, heads+kvHeads, headDim], [N, kvHeads, headDim]
@@ -272,7 +276,7 @@ public final class LlamaModel implements AutoCloseable {
       // output projection, residual
       x = x.add(linear(attended, w.oProj(), null));                                    // [N, hidden]
       // RMSNorm
-      h = rmsNorm(x, w.postAttentionLayernorm(), eps);
+      h = rmsNorm(x, w.postAttentionLayernorm(), epsilon);
       // SwiGLU, residual
       x = x.add(swiGlu(h, w.gateUpProj(), w.downProj()));                              // [N, hidden]
     }
@@ -281,7 +285,7 @@ public final class LlamaModel implements AutoCloseable {
 
   /** Final norm and the vocabulary projection, in fp32: [..., vocab]. */
   private NDArray logits(NDArray hidden) {
-    return linear(rmsNorm(hidden, weights.norm(), config.rmsNormEps()), weights.lmHead(), null)
+    return linear(rmsNorm(hidden, weights.norm(), epsilon), weights.lmHead(), null)
         .toType(DataType.FLOAT32, false);
   }
 

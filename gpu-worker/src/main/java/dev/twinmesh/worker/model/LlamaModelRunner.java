@@ -16,10 +16,18 @@ import java.util.stream.IntStream;
 public final class LlamaModelRunner implements ModelRunner {
   private final LlamaModel model;
   private final PagedKvCache cache;
+  private final int intraOpThreads;
+  private Thread threadsSetOn;
 
   public LlamaModelRunner(LlamaModel model, int numBlocks, int blockSize) {
+    this(model, numBlocks, blockSize, 0);
+  }
+
+  /** @param intraOpThreads threads per op on the thread that calls {@link #execute}; 0 for PyTorch's default */
+  public LlamaModelRunner(LlamaModel model, int numBlocks, int blockSize, int intraOpThreads) {
     this.model = model;
     this.cache = model.newPagedCache(numBlocks, blockSize);
+    this.intraOpThreads = intraOpThreads;
   }
 
   /** Blocks of {@code blockSize} tokens that fit {@code budgetBytes}: keys and values of every layer. */
@@ -30,6 +38,10 @@ public final class LlamaModelRunner implements ModelRunner {
 
   @Override
   public float[][] execute(SchedulerOutput step) {
+    if (threadsSetOn != Thread.currentThread()) {
+      DjlRuntime.useIntraOpThreads(intraOpThreads); // per thread in PyTorch: the engine thread sets its own
+      threadsSetOn = Thread.currentThread();
+    }
     BatchInput batch = batchInput(step.scheduled());
     int[] sampling = IntStream.range(0, step.scheduled().size())
         .filter(s -> step.scheduled().get(s).samplesToken()).toArray();

@@ -74,10 +74,11 @@ public final class EngineBench implements Callable<Integer> {
       Engine engine = loaded.startEngine(settings.runtime(), EngineMetrics.NONE);
       List<LevelResult> levels = new ArrayList<>();
       try {
-        runLevel(engine, loaded, 1, Math.min(promptTokens, 32), 8); // warm-up: JIT and allocator
+        // warm-up (JIT, allocator) on prompts of its own: no level may hit its blocks in the prefix cache
+        runLevel(engine, loaded, 1, Math.min(promptTokens, 32), 8, ~seed);
         for (int c : concurrency) {
           System.err.println("concurrency " + c + "...");
-          levels.add(runLevel(engine, loaded, c, promptTokens, maxTokens));
+          levels.add(runLevel(engine, loaded, c, promptTokens, maxTokens, seed * 1_000_003L + c));
         }
       } finally {
         engine.close();
@@ -95,14 +96,15 @@ public final class EngineBench implements Callable<Integer> {
     }
   }
 
-  private LevelResult runLevel(Engine engine, LoadedModel loaded, int c, int prompt, int tokens)
+  private LevelResult runLevel(Engine engine, LoadedModel loaded, int c, int prompt, int tokens, long promptSeed)
       throws InterruptedException {
-    SplittableRandom random = new SplittableRandom(seed + c);
+    SplittableRandom random = new SplittableRandom(promptSeed);
     SamplingParams sampling = new SamplingParams(SamplingParams.DEFAULT_TEMPERATURE, SamplingParams.DEFAULT_TOP_P,
         0, 0, 1, 0, 0, seed, List.of(), List.of(), tokens, false, 0, true);
     CountDownLatch done = new CountDownLatch(c);
     List<Stream> streams = new ArrayList<>();
     EngineStats before = engine.stats();
+    long cpuBefore = BenchReport.processCpuNanos();
     long started = System.nanoTime();
     for (int i = 0; i < c; i++) {
       int[] ids = random.ints(prompt, 0, loaded.config().vocabSize()).toArray();
@@ -120,7 +122,10 @@ public final class EngineBench implements Callable<Integer> {
         throw new IllegalStateException("a request failed: " + s.error);
       }
     }
-    return LevelResult.of(c, started, streams, engine.stats().minus(before));
+    double cpuShare = (BenchReport.processCpuNanos() - cpuBefore)
+        / ((double) (System.nanoTime() - started) * Math.max(1, loaded.runtime().requestedThreads() > 0
+            ? loaded.runtime().requestedThreads() : Runtime.getRuntime().availableProcessors()));
+    return LevelResult.of(c, started, streams, engine.stats().minus(before), cpuShare);
   }
 
   /** The step that emitted the last event ends after it: wait until the engine has recorded it. */

@@ -107,15 +107,17 @@ final class EngineBenchReport {
     md.append(String.format(Locale.ROOT, "- load average before / after: %s / %s%n%n", loadBefore, loadAfter));
 
     md.append("| streams | decode tok/s | per stream | decode GFLOP/s | prefill tok/s | prefill GFLOP/s "
-        + "| TTFT p50 / p95 ms | ITL p50 / p95 ms | steps | outside forward |\n");
-    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + "| TTFT p50 / p95 ms | ITL p50 / p95 ms | steps | outside forward | CPU share |\n");
+    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (LevelResult l : levels) {
       md.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.0f | %.1f | %.0f / %.0f | %.1f / %.1f "
-              + "| %d | %.1f%% |%n", l.concurrency(), l.decodeTokensPerSecond(),
+              + "| %d | %.1f%% | %.0f%% |%n", l.concurrency(), l.decodeTokensPerSecond(),
           l.decodeTokensPerSecond() / l.concurrency(), decodeFlops(l) / 1e9, l.prefillTokensPerSecond(promptTokens),
           prefillFlops(l) / 1e9, l.ttftP50Ms(), l.ttftP95Ms(), l.itlP50Ms(), l.itlP95Ms(), l.stats().steps(),
-          100 * l.stats().overheadFraction()));
+          100 * l.stats().overheadFraction(), 100 * l.cpuShare()));
     }
+    md.append("\nCPU share: the process's CPU time over wall time x threads. Below 100% means other processes held\n"
+        + "the cores for part of the run; the GEMM and bandwidth peaks were measured in a few seconds at its start.\n");
     md.append("\n| target | measured | goal | |\n|---|---:|---:|---|\n");
     for (Target t : targets()) {
       md.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %s |%n", t.name(),
@@ -138,6 +140,7 @@ final class EngineBenchReport {
           .put("ttft_ms", new JsonObject().put("p50", l.ttftP50Ms()).put("p95", l.ttftP95Ms()))
           .put("inter_token_ms", new JsonObject().put("p50", l.itlP50Ms()).put("p95", l.itlP95Ms()))
           .put("seconds", l.seconds())
+          .put("cpu_share", l.cpuShare())
           .put("engine", new JsonObject()
               .put("steps", l.stats().steps())
               .put("tokens", l.stats().tokens())
@@ -184,6 +187,15 @@ final class EngineBenchReport {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the benchmark to " + dir, e);
     }
+  }
+
+  /** CPU time of every thread of this process, or 0 where the JVM does not tell. */
+  static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return Math.max(0, os.getProcessCpuTime());
+    }
+    return 0;
   }
 
   /** VmHWM from /proc/self/status, or -1 where there is no procfs. */

@@ -11,11 +11,15 @@ import java.util.List;
  * @param prefillSeconds submission to the last first token
  * @param decodeTokens   tokens that arrived after the last first token
  * @param decodeSeconds  last first token to last token
+ * @param cpuShare       the process's CPU time over wall time times the threads asked for: below 1 when
+ *                       other processes took the cores (or the work did not fill them)
  */
 record LevelResult(int concurrency, double seconds, double prefillSeconds, long decodeTokens, double decodeSeconds,
-                   double ttftP50Ms, double ttftP95Ms, double itlP50Ms, double itlP95Ms, EngineStats stats) {
+                   double ttftP50Ms, double ttftP95Ms, double itlP50Ms, double itlP95Ms, EngineStats stats,
+                   double cpuShare) {
 
-  static LevelResult of(int concurrency, long started, List<EngineBench.Stream> streams, EngineStats stats) {
+  static LevelResult of(int concurrency, long started, List<EngineBench.Stream> streams, EngineStats stats,
+                        double cpuShare) {
     double[] ttft = new double[streams.size()];
     int gaps = streams.stream().mapToInt(s -> Math.max(0, s.count - 1)).sum();
     double[] itl = new double[gaps];
@@ -41,7 +45,7 @@ record LevelResult(int concurrency, double seconds, double prefillSeconds, long 
     }
     return new LevelResult(concurrency, (end - started) / 1e9, (lastFirst - started) / 1e9, decodeTokens,
         (end - lastFirst) / 1e9, percentile(ttft, 50), percentile(ttft, 95), percentile(itl, 50),
-        percentile(itl, 95), stats);
+        percentile(itl, 95), stats, cpuShare);
   }
 
   double decodeTokensPerSecond() {
