@@ -104,7 +104,7 @@ public final class EngineBench implements Callable<Integer> {
     CountDownLatch done = new CountDownLatch(c);
     List<Stream> streams = new ArrayList<>();
     EngineStats before = engine.stats();
-    long cpuBefore = BenchReport.processCpuNanos();
+    long cpuBefore = EngineBenchReport.processCpuNanos();
     long started = System.nanoTime();
     for (int i = 0; i < c; i++) {
       int[] ids = random.ints(prompt, 0, loaded.config().vocabSize()).toArray();
@@ -122,7 +122,7 @@ public final class EngineBench implements Callable<Integer> {
         throw new IllegalStateException("a request failed: " + s.error);
       }
     }
-    double cpuShare = (BenchReport.processCpuNanos() - cpuBefore)
+    double cpuShare = (EngineBenchReport.processCpuNanos() - cpuBefore)
         / ((double) (System.nanoTime() - started) * Math.max(1, loaded.runtime().requestedThreads() > 0
             ? loaded.runtime().requestedThreads() : Runtime.getRuntime().availableProcessors()));
     return LevelResult.of(c, started, streams, engine.stats().minus(before), cpuShare);
