@@ -158,6 +158,10 @@ public final class MonitoringVerticle extends VerticleBase {
     // Large batches: one PostgreSQL transaction and one offset commit per batch are the fixed costs.
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(4 << 20));
+    // A consumer whose process froze or whose close never finished keeps heartbeating and holding its
+    // partitions until it misses this poll deadline (5 minutes by default): 20 s bounds that stall,
+    // far above the time one batch takes to reach PostgreSQL.
+    props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "20000");
     // Values stay bytes: a value that is not UTF-8 must reach dead_letters as it was, not fail the poll.
     consumer = KafkaConsumer.create(vertx, props, new StringDeserializer(), new ByteArrayDeserializer());
     consumer.exceptionHandler(e -> LOG.warn("Trace consumer error", e));
