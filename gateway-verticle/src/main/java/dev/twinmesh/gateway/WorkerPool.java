@@ -21,7 +21,6 @@ final class WorkerPool {
     final URI uri;
     final AtomicInteger outstanding = new AtomicInteger();
     final AtomicInteger consecutiveFailures = new AtomicInteger();
-    final AtomicInteger failedProbes = new AtomicInteger();
     volatile boolean healthy = true;
 
     Worker(URI uri) {
@@ -36,8 +35,6 @@ final class WorkerPool {
       return uri.resolve(path);
     }
   }
-
-  static final int FAILED_PROBES_TO_EJECT = 2;
 
   private final List<Worker> workers = new CopyOnWriteArrayList<>();
   private final int ejectAfterFailures;
@@ -78,15 +75,16 @@ final class WorkerPool {
     }
   }
 
-  /** A probe's verdict; one failed probe is not enough to eject (a busy worker can answer late). */
+  /**
+   * A probe's answer: 200 brings the worker back with a clean slate; anything else is the worker's own
+   * word that it takes no requests (loading, draining) and ejects it at once. A probe that gets no answer
+   * is not a verdict: it counts as one failed request ({@link #failed}).
+   */
   void healthChecked(Worker worker, boolean ok) {
     if (ok) {
-      worker.failedProbes.set(0);
       worker.consecutiveFailures.set(0);
-      worker.healthy = true;
-    } else if (worker.failedProbes.incrementAndGet() >= FAILED_PROBES_TO_EJECT) {
-      worker.healthy = false;
     }
+    worker.healthy = ok;
   }
 
   List<Worker> all() {

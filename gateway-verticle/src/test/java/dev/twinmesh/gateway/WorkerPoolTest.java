@@ -84,9 +84,7 @@ class WorkerPoolTest {
     pool.failed(a);
     assertTrue(a.healthy, "the count started again from zero");
     pool.healthChecked(a, false);
-    assertTrue(a.healthy, "one late probe is forgiven: a busy worker can answer late");
-    pool.healthChecked(a, false);
-    assertFalse(a.healthy, "two failed probes in a row take it out");
+    assertFalse(a.healthy, "a failing health check takes it out at once");
   }
 
   @Test

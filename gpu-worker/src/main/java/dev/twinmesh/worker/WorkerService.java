@@ -48,7 +48,7 @@ public final class WorkerService {
   public static Future<WorkerService> start(Vertx vertx, WorkerSettings settings) {
     ServingState state = new ServingState();
     WorkerVerticle verticle = new WorkerVerticle(new WorkerConfig(settings.host(), settings.port(), settings.workerId(),
-        MAX_BODY_BYTES, settings.runtime().maxWaiting()), state);
+        MAX_BODY_BYTES), state);
     return vertx.deployVerticle(verticle).compose(id -> vertx.executeBlocking(() -> {
       try {
         LoadedModel loaded = LoadedModel.load(settings);

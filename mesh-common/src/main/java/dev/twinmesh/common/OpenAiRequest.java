@@ -52,7 +52,4 @@ public record OpenAiRequest(
     return new OpenAiRequest(kind, model, newMessages, prompt, stream, includeUsage, sampling, rag, author, priority);
   }
 
-  public OpenAiRequest withPrompt(String newPrompt) {
-    return new OpenAiRequest(kind, model, messages, newPrompt, stream, includeUsage, sampling, rag, author, priority);
-  }
 }

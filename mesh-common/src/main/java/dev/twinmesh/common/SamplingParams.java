@@ -38,8 +38,4 @@ public record SamplingParams(
     return temperature <= 0;
   }
 
-  public SamplingParams withMaxTokens(int tokens) {
-    return new SamplingParams(temperature, topP, topK, minP, repetitionPenalty, frequencyPenalty,
-        presencePenalty, seed, stop, stopTokenIds, tokens, logprobs, topLogprobs, ignoreEos);
-  }
 }

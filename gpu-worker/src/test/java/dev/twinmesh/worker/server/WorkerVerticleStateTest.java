@@ -25,7 +25,7 @@ class WorkerVerticleStateTest {
   void start() throws Exception {
     vertx = Vertx.vertx();
     state = new ServingState();
-    WorkerVerticle verticle = new WorkerVerticle(new WorkerConfig("127.0.0.1", 0, "w", 1 << 20, 8), state);
+    WorkerVerticle verticle = new WorkerVerticle(new WorkerConfig("127.0.0.1", 0, "w", 1 << 20), state);
     vertx.deployVerticle(verticle).await(30, TimeUnit.SECONDS);
     port = verticle.actualPort();
   }
