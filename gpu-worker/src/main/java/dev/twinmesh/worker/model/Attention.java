@@ -7,8 +7,8 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * Grouped-query scaled dot-product attention over keys and values a cache has gathered:
- * {@link #attend} for the new tokens of one sequence (prompt, chunk or decode token),
- * {@link #attendDecode} for one new token of each of several sequences. Query head h reads
+ * {@link #attend} for the new tokens of one sequence (prompt, chunk or decode token) over a
+ * contiguous cache; the paged path does the same inside {@link ScriptedDecoder}. Query head h reads
  * key/value head h / queriesPerKv, as Hugging Face's repeat_kv does. The caches only store and
  * gather, so a fused attention kernel can replace this class alone.
  */
@@ -51,34 +51,6 @@ public final class Attention {
     NDArray probs = scores.softmax(-1).toType(q.getDataType(), false);
     NDArray out = probs.matMul(valuesByHead);        // [kvHeads, group*T, headDim]
     return out.reshape(kvHeads, group, t, headDim).transpose(2, 0, 1, 3).reshape(t, (long) heads * headDim);
-  }
-
-  /**
-   * One decode token per sequence over each sequence's own keys, padded to a common length: one
-   * batched product instead of one per sequence.
-   *
-   * @param q      [S, heads, headDim], already rotated
-   * @param keys   [S, L, kvHeads, headDim], L the longest context; padding rows are masked out
-   * @param values [S, L, kvHeads, headDim]
-   * @param mask   [S, L] additive: 0 for a sequence's positions, -inf for padding
-   * @return [S, heads*headDim]
-   */
-  public NDArray attendDecode(NDArray q, NDArray keys, NDArray values, NDArray mask) {
-    long s = q.getShape().get(0);
-    long l = keys.getShape().get(1);
-    long group = heads / kvHeads;
-    // Keys on the left: each (sequence, kv head) product is [L, headDim] x [headDim, group], which
-    // BLAS takes from the gathered keys' strides as they are; queries on the left would need the
-    // keys transposed into a copy first, for a product only `group` rows tall. The scores are then
-    // turned to [.., group, L], since softmax over the last axis is many times faster than over another.
-    NDArray queriesByHead = q.reshape(s, kvHeads, group, headDim).transpose(0, 1, 3, 2); // [S, kvHeads, headDim, group]
-    NDArray keysByHead = keys.transpose(0, 2, 1, 3);                   // [S, kvHeads, L, headDim]
-    NDArray valuesByHead = values.transpose(0, 2, 1, 3);               // [S, kvHeads, L, headDim]
-    // scores in fp32, padding masked: [S, kvHeads, group, L]
-    NDArray scores = keysByHead.matMul(queriesByHead).transpose(0, 1, 3, 2).toType(DataType.FLOAT32, false)
-        .mul(scale).add(mask.reshape(s, 1, 1, l));
-    NDArray probs = scores.softmax(-1).toType(q.getDataType(), false);
-    return probs.matMul(valuesByHead).reshape(s, (long) heads * headDim); // [S, heads*headDim]
   }
 
   /**

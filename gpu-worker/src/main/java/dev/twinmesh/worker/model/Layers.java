@@ -4,16 +4,16 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
-import ai.djl.nn.core.Linear;
 
 /** The stateless building blocks of a Llama layer, shared by every attention variant. */
 public final class Layers {
 
   private Layers() {}
 
-  /** x·Wᵀ (+ b) with Hugging Face's [out, in] weight layout. */
-  public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-    return (bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias)).singletonOrThrow();
+  /** x·W (+ b) with W stored [in, out], as {@link LlamaWeights} keeps every projection. */
+  public static NDArray linear(NDArray x, NDArray weightT, NDArray bias) {
+    NDArray product = x.matMul(weightT);
+    return bias == null ? product : product.add(bias);
   }
 
   /** RMSNorm over the last axis; the mean square is taken in fp32 even when x is fp16. */
@@ -34,9 +34,9 @@ public final class Layers {
   }
 
   /** down(silu(gate(x)) * up(x)), gate and up from one product with gate_proj stacked over up_proj. */
-  public static NDArray swiGlu(NDArray x, NDArray gateUpProj, NDArray downProj) {
-    NDList gateUp = linear(x, gateUpProj, null).split(2, x.getShape().dimension() - 1); // 2 x [..., intermediate]
+  public static NDArray swiGlu(NDArray x, NDArray gateUpProjT, NDArray downProjT) {
+    NDList gateUp = linear(x, gateUpProjT, null).split(2, x.getShape().dimension() - 1); // 2 x [..., intermediate]
     NDArray gate = gateUp.get(0);
-    return linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)), downProj, null);
+    return linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)), downProjT, null);
   }
 }

@@ -5,7 +5,6 @@ import static dev.twinmesh.worker.model.Layers.rmsNorm;
 import static dev.twinmesh.worker.model.Layers.swiGlu;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -29,7 +28,8 @@ public final class LlamaModel implements AutoCloseable {
   private final ModelConfig config;
   private final LlamaWeights weights;
   private final RotaryEmbedding rope;
-  private final Attention attention;
+  private final Attention attention;   // the contiguous-cache path, one sequence: the reference
+  private final ScriptedDecoder decoder; // the paged-cache path the engine runs
   private final NDManager manager;
   private final NDArray epsilon; // rms_norm_eps as a scalar array, made once
   private final long[] qkHeads; // split point of the fused projection's heads: queries and keys | values
@@ -44,6 +44,7 @@ public final class LlamaModel implements AutoCloseable {
     this.attention = new Attention(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(), manager);
     this.epsilon = manager.create(config.rmsNormEps());
     this.manager = manager;
+    this.decoder = ScriptedDecoder.create(config, weights, rope, manager);
   }
 
   /**
@@ -118,85 +119,18 @@ public final class LlamaModel implements AutoCloseable {
    * @return fp32 logits [logitSequences.length, vocab]; the caller closes them
    */
   public NDArray forward(BatchInput batch, PagedKvCache cache, int[] logitSequences) {
-    long[][] contexts = new long[batch.numSequences()][];
     int token = 0;
-    for (int s = 0; s < contexts.length; s++) {
-      contexts[s] = batch.contextSlots(s, cache.blockSize());
-      token = checkSlots(batch, s, token, contexts[s], cache.numSlots());
+    for (int s = 0; s < batch.numSequences(); s++) {
+      token = checkSlots(batch, s, token, batch.contextSlots(s, cache.blockSize()), cache.numSlots());
     }
     long[] lastRows = batch.lastTokenRows();
     long[] logitRows = new long[logitSequences.length];
     for (int i = 0; i < logitRows.length; i++) {
       logitRows[i] = lastRows[logitSequences[i]];
     }
-    try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
-      NDArray slots = step.create(toLongs(batch.slotMapping()));                          // [N]
-      boolean decodeOnly = batch.numTokens() == batch.numSequences();
-      AttentionStep attend = decodeOnly ? paddedDecode(step, cache, slots, contexts)
-          : perSequence(step, cache, slots, contexts, batch);
-      NDArray hidden = decode(step, batch.tokenIds(), toLongs(batch.positions()), attend);   // [N, hidden]
-      if (logitRows.length == 0) {
-        return keep(step.zeros(new Shape(0, config.vocabSize()), DataType.FLOAT32));
-      }
-      boolean everyRow = logitRows.length == hidden.getShape().get(0);
-      NDArray last = everyRow ? hidden : hidden.get(step, new NDIndex("{}", step.create(logitRows))); // [R, hidden]
-      return keep(logits(last));
+    try (NDManager step = manager.newSubManager()) {
+      return keep(decoder.forward(batch, cache, logitRows, step));
     }
-  }
-
-  /** Every sequence adds one token: its keys are gathered padded to the longest context, then one product. */
-  private AttentionStep paddedDecode(NDManager step, PagedKvCache cache, NDArray slots, long[][] contexts) {
-    int sequences = contexts.length;
-    int longest = Arrays.stream(contexts).mapToInt(c -> c.length).max().orElseThrow();
-    long[] padded = new long[sequences * longest];
-    float[] mask = new float[sequences * longest];
-    for (int s = 0; s < sequences; s++) {
-      for (int p = 0; p < longest; p++) {
-        boolean real = p < contexts[s].length;
-        // padding reads the sequence's first slot and is masked out
-        padded[s * longest + p] = contexts[s][real ? p : 0];
-        mask[s * longest + p] = real ? 0 : Float.NEGATIVE_INFINITY;
-      }
-    }
-    NDIndex newRows = PagedKvCache.slotRows(slots);                                         // [S]
-    NDIndex paddedRows = PagedKvCache.slotRows(step.create(padded));                        // [S*L]
-    NDArray paddingMask = step.create(mask, new Shape(sequences, longest));                 // [S, L]
-    long kvHeads = config.numKeyValueHeads();
-    long headDim = config.headDim();
-    return (layer, q, k, v) -> {
-      cache.write(layer, newRows, k, v);
-      NDArray keys = cache.keys(step, layer, paddedRows).reshape(sequences, longest, kvHeads, headDim);
-      NDArray values = cache.values(step, layer, paddedRows).reshape(sequences, longest, kvHeads, headDim);
-      return attention.attendDecode(q, keys, values, paddingMask);
-    };
-  }
-
-  /** Prompt chunks among the new tokens: each sequence attends on its own, under its causal mask. */
-  private AttentionStep perSequence(NDManager step, PagedKvCache cache, NDArray slots, long[][] contexts,
-                                    BatchInput batch) {
-    int sequences = contexts.length;
-    NDIndex newRows = PagedKvCache.slotRows(slots);                                       // [N]
-    NDIndex[] contextRows = new NDIndex[sequences];                                       // each [context]
-    NDIndex[] queryRows = new NDIndex[sequences];                                         // each [query] of N
-    NDArray[] masks = new NDArray[sequences];                                             // each [query, context] or none
-    long offset = 0;
-    for (int s = 0; s < sequences; s++) {
-      contextRows[s] = PagedKvCache.slotRows(step.create(contexts[s]));
-      queryRows[s] = new NDIndex("{}:{}", offset, offset + batch.queryLengths()[s]);
-      offset += batch.queryLengths()[s];
-      int query = batch.queryLengths()[s];
-      masks[s] = query == 1 ? null : Attention.causalMask(step, contexts[s].length - query, query);
-    }
-    return (layer, q, k, v) -> {
-      cache.write(layer, newRows, k, v);
-      NDList outputs = new NDList(sequences);
-      for (int s = 0; s < sequences; s++) {
-        NDArray sequenceQ = q.get(queryRows[s]);                                         // [query, heads, headDim]
-        outputs.add(attention.attend(sequenceQ, cache.keys(step, layer, contextRows[s]),
-            cache.values(step, layer, contextRows[s]), masks[s]));                       // [query, heads*headDim]
-      }
-      return sequences == 1 ? outputs.get(0) : NDArrays.concat(outputs, 0);
-    };
   }
 
   /** The slot mapping must agree with the block tables, or keys would land where no query looks. */
@@ -264,7 +198,7 @@ public final class LlamaModel implements AutoCloseable {
       // RMSNorm
       NDArray h = rmsNorm(x, w.inputLayernorm(), epsilon);                             // [N, hidden]
       // qkv projections, one product
-      NDList qkAndV = linear(h, w.qkvProj(), w.qkvProjBias()).reshape(n, heads + 2L * kvHeads, headDim)
+      NDList qkAndV = linear(h, w.qkvProjT(), w.qkvProjBias()).reshape(n, heads + 2L * kvHeads, headDim)
           .split(qkHeads, 1);                                                         // [N, heads+kvHeads, headDim], [N, kvHeads, headDim]
       // rotary, queries and keys together
       NDList qAndK = rope.rotate(qkAndV.get(0), angles).split(qHeads, 1);
@@ -274,18 +208,18 @@ public final class LlamaModel implements AutoCloseable {
       // append k and v to the cache, then grouped-query causal attention over every cached position
       NDArray attended = attend.apply(layer, q, k, v);                                 // [N, heads*headDim]
       // output projection, residual
-      x = x.add(linear(attended, w.oProj(), null));                                    // [N, hidden]
+      x = x.add(linear(attended, w.oProjT(), null));                                    // [N, hidden]
       // RMSNorm
       h = rmsNorm(x, w.postAttentionLayernorm(), epsilon);
       // SwiGLU, residual
-      x = x.add(swiGlu(h, w.gateUpProj(), w.downProj()));                              // [N, hidden]
+      x = x.add(swiGlu(h, w.gateUpProjT(), w.downProjT()));                              // [N, hidden]
     }
     return x;
   }
 
   /** Final norm and the vocabulary projection, in fp32: [..., vocab]. */
   private NDArray logits(NDArray hidden) {
-    return linear(rmsNorm(hidden, weights.norm(), epsilon), weights.lmHead(), null)
+    return linear(rmsNorm(hidden, weights.norm(), epsilon), weights.lmHeadT(), null)
         .toType(DataType.FLOAT32, false);
   }
 
@@ -294,14 +228,6 @@ public final class LlamaModel implements AutoCloseable {
     NDScope.unregister(result);
     result.attach(manager);
     return result;
-  }
-
-  private static long[] toLongs(int[] values) {
-    long[] longs = new long[values.length];
-    for (int i = 0; i < values.length; i++) {
-      longs[i] = values[i];
-    }
-    return longs;
   }
 
   private long[] tokenIndices(int[] tokenIds) {
@@ -338,6 +264,7 @@ public final class LlamaModel implements AutoCloseable {
 
   @Override
   public void close() {
+    decoder.close();
     manager.close();
   }
 }

@@ -2,7 +2,6 @@ package dev.twinmesh.worker.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
@@ -10,24 +9,21 @@ import dev.twinmesh.worker.checkpoint.ModelConfig;
 /**
  * Keys and values of every running sequence in fixed-size blocks, shared through block tables.
  * Slot {@code block * blockSize + offset} holds one position; which slots belong to which sequence
- * is the block manager's business, not this class's.
+ * is the block manager's business, not this class's. {@link ScriptedDecoder} writes and reads it.
+ *
+ * <p>Each layer's pool is laid out head-major, [kvHeads, slots, headDim]: the blocks of a sequence,
+ * gathered along the slot axis, come out as [kvHeads, sequences, positions, headDim], which the
+ * attention products take as batches of plain matrices, with no second copy to reorder the heads.
  */
 public final class PagedKvCache implements AutoCloseable {
 
   private final NDManager manager;
-  // Rows flattened to [kvHeads*headDim]: gathering whole rows of a 2-D tensor is a row copy, about three
-  // times faster in PyTorch than the same gather over [slots, kvHeads, headDim].
-  private final NDArray[] keys;   // per layer [numBlocks*blockSize, kvHeads*headDim]
-  private final NDArray[] values; // per layer [numBlocks*blockSize, kvHeads*headDim]
+  private final NDArray[] keys;   // per layer [kvHeads, numBlocks*blockSize, headDim]
+  private final NDArray[] values; // per layer [kvHeads, numBlocks*blockSize, headDim]
   private final int numBlocks;
   private final int blockSize;
-  private final long kvHeads;
-  private final long headDim;
 
-  private PagedKvCache(NDManager manager, NDArray[] keys, NDArray[] values, int numBlocks, int blockSize,
-                       long kvHeads, long headDim) {
-    this.kvHeads = kvHeads;
-    this.headDim = headDim;
+  private PagedKvCache(NDManager manager, NDArray[] keys, NDArray[] values, int numBlocks, int blockSize) {
     this.manager = manager;
     this.keys = keys;
     this.values = values;
@@ -41,56 +37,24 @@ public final class PagedKvCache implements AutoCloseable {
       throw new IllegalArgumentException("need positive numBlocks and blockSize, got " + numBlocks + ", " + blockSize);
     }
     NDManager manager = parent.newSubManager();
-    Shape shape = new Shape((long) numBlocks * blockSize, (long) config.numKeyValueHeads() * config.headDim());
+    Shape shape = new Shape(config.numKeyValueHeads(), (long) numBlocks * blockSize, config.headDim());
     NDArray[] keys = new NDArray[config.numHiddenLayers()];
     NDArray[] values = new NDArray[config.numHiddenLayers()];
     for (int i = 0; i < keys.length; i++) {
       keys[i] = manager.zeros(shape, type);
       values[i] = manager.zeros(shape, type);
     }
-    return new PagedKvCache(manager, keys, values, numBlocks, blockSize, config.numKeyValueHeads(), config.headDim());
+    return new PagedKvCache(manager, keys, values, numBlocks, blockSize);
   }
 
-  /** Rows of the cache at the given slots [N] (int64): build once per step, use in every layer. */
-  public static NDIndex slotRows(NDArray slots) {
-    return new NDIndex("{}", slots);
+  /** Every layer's key pool, for the decoder that writes and reads them. */
+  NDArray[] keyLayers() {
+    return keys.clone();
   }
 
-  /** Stores k and v [N, kvHeads, headDim] of one layer in the given slots [N] (int64). */
-  public void write(int layer, NDArray slots, NDArray k, NDArray v) {
-    write(layer, slotRows(slots), k, v);
-  }
-
-  /** As above, at rows from {@link #slotRows}. */
-  public void write(int layer, NDIndex rows, NDArray k, NDArray v) {
-    long n = k.getShape().get(0);
-    keys[layer].set(rows, k.reshape(n, kvHeads * headDim));
-    values[layer].set(rows, v.reshape(n, kvHeads * headDim));
-  }
-
-  /** Keys in the given slots [L] (int64), gathered on {@code step}: [L, kvHeads, headDim]. */
-  public NDArray keys(NDManager step, int layer, NDArray slots) {
-    return keys(step, layer, slotRows(slots));
-  }
-
-  /** Keys at rows from {@link #slotRows}, gathered on {@code step}: [L, kvHeads, headDim]. */
-  public NDArray keys(NDManager step, int layer, NDIndex rows) {
-    return gather(step, keys[layer], rows);
-  }
-
-  /** Values in the given slots [L] (int64), gathered on {@code step}: [L, kvHeads, headDim]. */
-  public NDArray values(NDManager step, int layer, NDArray slots) {
-    return values(step, layer, slotRows(slots));
-  }
-
-  /** Values at rows from {@link #slotRows}, gathered on {@code step}: [L, kvHeads, headDim]. */
-  public NDArray values(NDManager step, int layer, NDIndex rows) {
-    return gather(step, values[layer], rows);
-  }
-
-  private NDArray gather(NDManager step, NDArray rowsOfLayer, NDIndex rows) {
-    NDArray gathered = rowsOfLayer.get(step, rows);                                     // [L, kvHeads*headDim]
-    return gathered.reshape(gathered.getShape().get(0), kvHeads, headDim);
+  /** Every layer's value pool, as {@link #keyLayers()}. */
+  NDArray[] valueLayers() {
+    return values.clone();
   }
 
   public int numBlocks() {

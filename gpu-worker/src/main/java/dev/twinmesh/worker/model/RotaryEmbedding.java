@@ -106,6 +106,16 @@ public final class RotaryEmbedding implements AutoCloseable {
     }
   }
 
+  /** The cos table as [maxPositions, headDim], both halves of a head side by side. */
+  NDArray cosTable() {
+    return cos.reshape(maxPositions, 2L * half);
+  }
+
+  /** The sin table as [maxPositions, headDim], rotate_half's sign folded into the first half. */
+  NDArray sinTable() {
+    return sin.reshape(maxPositions, 2L * half);
+  }
+
   public int maxPositions() {
     return maxPositions;
   }
