@@ -7,6 +7,7 @@ import dev.twinmesh.rag.RagServices;
 import dev.twinmesh.rag.RetrievedContext;
 import dev.twinmesh.rag.TokenCounter;
 import dev.twinmesh.rag.embed.BgeSmallEmbedder;
+import dev.twinmesh.rag.embed.BgeSmallModel;
 import dev.twinmesh.rag.embed.Embedder;
 import dev.twinmesh.rag.ingest.DocumentType;
 import dev.twinmesh.rag.ingest.IngestProgress;
@@ -89,6 +90,10 @@ public final class RagBench implements Callable<Integer> {
   @Option(names = "--data-dir", description = "An empty directory for the store (kept). Default: a temporary one, deleted afterwards.")
   Path dataDir;
 
+  @Option(names = "--embedding-model", defaultValue = "${env:RAG_EMBEDDING_MODEL:-int8}",
+      description = "The bge-small-en-v1.5 export that embeds: int8 or fp32 (RAG_EMBEDDING_MODEL). Default: ${DEFAULT-VALUE}.")
+  String embeddingModel;
+
   @Option(names = "--seed", defaultValue = "42", description = "Corpus seed. Default: ${DEFAULT-VALUE}.")
   long seed;
 
@@ -108,8 +113,10 @@ public final class RagBench implements Callable<Integer> {
     }
     SyntheticCorpus corpus = new SyntheticCorpus(authors, seed);
     Vertx vertx = Vertx.vertx();
-    RagConfig config = RagConfig.embedded(dir).withChunking(RagConfig.CHUNK_SIZE, RagConfig.CHUNK_OVERLAP);
-    try (Embedder embedder = BgeSmallEmbedder.load(); VectorStore store = RagServices.openStore(config)) {
+    RagConfig config = RagConfig.embedded(dir).withChunking(RagConfig.CHUNK_SIZE, RagConfig.CHUNK_OVERLAP)
+        .withEmbeddingModel(BgeSmallModel.parse(embeddingModel));
+    try (Embedder embedder = BgeSmallEmbedder.load(config.embeddingModel());
+         VectorStore store = RagServices.openStore(config)) {
       out.printf(Locale.ROOT, "twin-mesh bench rag: %d chunks from %d authors, %s on %d cores (load average %.1f), "
               + "store %s%n", chunks, authors, embedder.modelName(), Runtime.getRuntime().availableProcessors(),
           loadAverage(), RagServices.vectorsDir(dir));
