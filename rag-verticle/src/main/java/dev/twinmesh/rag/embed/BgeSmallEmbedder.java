@@ -78,14 +78,19 @@ public final class BgeSmallEmbedder implements Embedder {
           tokenizer(tokenizerJson, Map.of("truncation", "true", "maxLength", String.valueOf(MAX_TOKENS),
               "padding", "false", "addSpecialTokens", "true")),
           tokenizer(tokenizerJson, Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false")));
-      embedder.warmUp();
+      try {
+        embedder.warmUp();
+      } catch (RuntimeException e) {
+        embedder.close();
+        throw e;
+      }
       return embedder;
     } catch (OrtException e) {
       throw new IllegalStateException("cannot load the " + model.displayName() + " ONNX model: " + e.getMessage(), e);
     }
   }
 
-  /** {@code model} on as many intra-op threads as there are cores, up to 4 (a model this small gains little past that). */
+  /** {@code model} on as many intra-op threads as there are cores, up to 4. */
   public static BgeSmallEmbedder load(BgeSmallModel model) {
     return load(model, Math.min(4, Runtime.getRuntime().availableProcessors()));
   }
@@ -101,10 +106,6 @@ public final class BgeSmallEmbedder implements Embedder {
    */
   private void warmUp() {
     embedOpen(List.of("warm-up", "warm-up ".repeat(MAX_TOKENS)));
-  }
-
-  public BgeSmallModel model() {
-    return model;
   }
 
   @Override
@@ -204,6 +205,7 @@ public final class BgeSmallEmbedder implements Embedder {
     }
   }
 
+  /** Scales {@code v} to unit length in place. */
   private static float[] normalize(float[] v) {
     double norm = 0;
     for (float x : v) {
