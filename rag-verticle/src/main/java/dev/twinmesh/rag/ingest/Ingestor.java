@@ -64,19 +64,22 @@ public final class Ingestor {
     long started = System.currentTimeMillis();
     List<SourceDocument> all = read.documents();
     Batch batch = new Batch(new ArrayList<>(read.skipped()), progress, all.size());
-    for (SourceDocument doc : all) {
-      String text = TextCleaner.clean(doc.text(), doc.format());
-      if (text.isBlank()) {
-        batch.skipped.add(new IngestSummary.Skipped(doc.source(), "empty after cleaning"));
-        batch.reportDone(doc, 0);
-        continue;
+    try (BackgroundWriter writer = new BackgroundWriter()) {
+      for (SourceDocument doc : all) {
+        String text = TextCleaner.clean(doc.text(), doc.format());
+        if (text.isBlank()) {
+          batch.skipped.add(new IngestSummary.Skipped(doc.source(), "empty after cleaning"));
+          batch.reportDone(doc, 0);
+          continue;
+        }
+        batch.add(doc, chunker.chunk(text));
+        if (batch.pendingChunks() >= BATCH_CHUNKS) {
+          flush(batch, writer);
+        }
       }
-      batch.add(doc, chunker.chunk(text));
-      if (batch.pendingChunks() >= BATCH_CHUNKS) {
-        flush(batch);
-      }
+      flush(batch, writer);
+      writer.await();
     }
-    flush(batch);
     IngestSummary summary = new IngestSummary(read.files(), batch.documents, batch.chunks, batch.perCollection,
         batch.skipped, System.currentTimeMillis() - started);
     LOG.info("ingested {} documents from {} files into {} chunks {}, skipped {}, in {} ms", batch.documents,
@@ -84,16 +87,21 @@ public final class Ingestor {
     return summary;
   }
 
-  /** Embeds the pending chunks in one go and upserts them, one call per collection. */
-  private void flush(Batch batch) {
+  /**
+   * Embeds the pending chunks in one go and hands them to {@code writer}, which upserts them (one call per collection)
+   * while the next batch is cleaned, chunked and embedded; the documents count as done once their write is.
+   */
+  private void flush(Batch batch, BackgroundWriter writer) {
     if (batch.pending.isEmpty()) {
       return;
     }
-    List<String> texts = batch.pending.stream().flatMap(p -> p.chunks().stream()).toList();
+    List<Pending> pending = List.copyOf(batch.pending);
+    batch.pending.clear();
+    List<String> texts = pending.stream().flatMap(p -> p.chunks().stream()).toList();
     List<float[]> vectors = embedder.embed(texts);
     Map<String, List<VectorPoint>> byCollection = new LinkedHashMap<>();
     int v = 0;
-    for (Pending p : batch.pending) {
+    for (Pending p : pending) {
       Author author = p.doc().author();
       String collection = p.doc().type().collection();
       for (int c = 0; c < p.chunks().size(); c++) {
@@ -104,18 +112,18 @@ public final class Ingestor {
             .add(new VectorPoint(PointIds.pointId(author.id(), content), vectors.get(v++), payload));
       }
     }
-    byCollection.forEach((collection, points) -> {
+    writer.submit(() -> byCollection.forEach((collection, points) -> {
       store.ensureCollection(collection, embedder.dimension(), Distance.COSINE);
       store.upsert(collection, points);
+    }), () -> {
+      for (Pending p : pending) {
+        authors.register(p.doc().author());
+        batch.documents++;
+        batch.chunks += p.chunks().size();
+        batch.perCollection.merge(p.doc().type().collection(), p.chunks().size(), Integer::sum);
+        batch.reportDone(p.doc(), p.chunks().size());
+      }
     });
-    for (Pending p : batch.pending) {
-      authors.register(p.doc().author());
-      batch.documents++;
-      batch.chunks += p.chunks().size();
-      batch.perCollection.merge(p.doc().type().collection(), p.chunks().size(), Integer::sum);
-      batch.reportDone(p.doc(), p.chunks().size());
-    }
-    batch.pending.clear();
   }
 
   private record Pending(SourceDocument doc, List<String> chunks) {}

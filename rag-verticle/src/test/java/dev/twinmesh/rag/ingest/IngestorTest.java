@@ -1,6 +1,7 @@
 package dev.twinmesh.rag.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twinmesh.rag.Author;
@@ -11,6 +12,7 @@ import dev.twinmesh.rag.embed.SharedEmbedder;
 import dev.twinmesh.rag.store.ChunkPayload;
 import dev.twinmesh.rag.store.LuceneVectorStore;
 import dev.twinmesh.rag.store.ScoredPoint;
+import dev.twinmesh.rag.store.VectorStoreException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,5 +99,20 @@ class IngestorTest {
       assertEquals(List.of("1/2 p2 0", "2/2 p1 " + summary.chunks()), progress);
       assertEquals(summary.chunks(), store.count("posts"));
     }
+  }
+
+  /** Batches are written on a thread of their own; a failed write still fails the ingestion, on the caller's thread. */
+  @Test
+  void aStoreThatFailsFailsTheIngestionAndNothingCountsAsStored(@TempDir Path dir) {
+    LuceneVectorStore store = new LuceneVectorStore(dir);
+    store.close();
+    Ingestor ingestor = new Ingestor(SharedEmbedder.get(), store, AuthorDirectory.inMemory(), 40, 10);
+    List<String> progress = new ArrayList<>();
+    VectorStoreException e = assertThrows(VectorStoreException.class, () -> ingestor.ingestDocuments(List.of(
+            new SourceDocument(new Author("ada", "Ada Lovelace"), DocumentType.POSTS, "p1", "The analytical engine weaves.",
+                TextFormat.PLAIN)),
+        (done, total, source, chunks) -> progress.add(source)));
+    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    assertEquals(List.of(), progress);
   }
 }
