@@ -188,6 +188,8 @@ final class CompletionRelay {
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
         .putHeader("X-Accel-Buffering", "no");
+    // the head at once: the client knows it was accepted even while the worker still queues the request
+    response.writeHead();
     lastWrite = System.nanoTime();
     keepAliveTimer = vertx.setPeriodic(keepAliveMillis, t -> keepAlive());
   }
