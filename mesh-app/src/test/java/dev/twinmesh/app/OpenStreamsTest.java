@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.twinmesh.common.TraceRecord;
 import dev.twinmesh.gateway.GatewayConfig;
 import dev.twinmesh.worker.WorkerSettings;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
@@ -46,18 +43,10 @@ class OpenStreamsTest {
   @Test
   void everyStreamOpensAndGetsItsAnswerOrStaysOpenAndTheRestIsCancelledWhenTheClientLeaves(@TempDir Path out)
       throws Exception {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream original = System.out;
-    int exit;
-    System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-    try {
-      exit = TwinMesh.commandLine().execute("bench", "http", "--url", gateway, "--endpoint", "completions",
-          "--open-streams", String.valueOf(STREAMS), "--hold", "PT2S", "--max-tokens", "64", "--out", out.toString());
-    } finally {
-      System.setOut(original);
-    }
-    String console = printed.toString(StandardCharsets.UTF_8);
-    System.out.print(console);
+    CommandRun run = CommandRun.execute("bench", "http", "--url", gateway, "--endpoint", "completions",
+        "--open-streams", String.valueOf(STREAMS), "--hold", "PT2S", "--max-tokens", "64", "--out", out.toString());
+    String console = run.console();
+    int exit = run.exit();
     assertEquals(0, exit, console);
     assertTrue(console.contains("opened " + STREAMS + " of " + STREAMS + " streams"), console);
     Matcher held = Pattern.compile("(\\d+) answered \\(\\[DONE\\]\\), (\\d+) still open, 0 failed; (\\d+) keep-alive").matcher(console);
