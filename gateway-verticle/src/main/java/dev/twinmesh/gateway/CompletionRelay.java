@@ -34,6 +34,11 @@ import java.util.function.Consumer;
  * still reaches the client as an HTTP status. Until the first event arrives a failed worker is replaced by another one; after that a
  * failure becomes an in-stream error. Exactly one of complete, fail or cancel ends the relay, and each
  * publishes one trace and runs {@code onEnd} once.
+ *
+ * <p>A twin-mesh worker takes the gateway's completion id and so writes exactly the chunks the client
+ * must see: their bytes are forwarded as they came, one write per upstream buffer, and only what the
+ * trace needs is read from them ({@link TokenChunk}). Any other chunk (usage, errors, another server's
+ * chunks) is parsed and rewritten.
  */
 final class CompletionRelay {
   private final Vertx vertx;
@@ -55,6 +60,13 @@ final class CompletionRelay {
   private boolean ended;
   private long keepAliveTimer = -1;
   private long lastWrite;
+  /** The worker wrote our id into its chunks: its token chunks need no rewriting. */
+  private boolean workerTookOurId;
+  private final TokenChunk tokenChunk = new TokenChunk();
+  /** Token chunks waiting to be forwarded together: {@code run[runStart, runEnd)}. */
+  private Buffer run;
+  private int runStart;
+  private int runEnd;
 
   CompletionRelay(Vertx vertx, OpenAiRequest request, HttpServerResponse response, TraceRecorder trace, WorkerPool pool,
                   HttpClientAgent client, Consumer<TraceRecord> traces, long keepAliveMillis, Runnable onEnd) {
@@ -95,7 +107,8 @@ final class CompletionRelay {
         .setMethod(HttpMethod.POST)
         .setAbsoluteURI(worker.resolve(request.kind().path).toString())
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .putHeader(Names.HEADER_TRACE_ID, trace.traceId());
+        .putHeader(Names.HEADER_TRACE_ID, trace.traceId())
+        .putHeader(Names.HEADER_COMPLETION_ID, id);
     WorkerPool.Worker attempt = worker;
     client.request(options)
         .compose(req -> {
@@ -148,7 +161,18 @@ final class CompletionRelay {
     if (request.stream() && !streamStarted) {
       startStream();
     }
-    SseEventParser parser = new SseEventParser(this::onUpstreamEvent);
+    workerTookOurId = id.equals(upstreamResponse.getHeader(Names.HEADER_COMPLETION_ID));
+    SseEventParser parser = new SseEventParser(new SseEventParser.Frames() {
+      @Override
+      public void event(Buffer bytes, int start, int end) {
+        onUpstreamFrame(bytes, start, end);
+      }
+
+      @Override
+      public void drained() {
+        forwardRun();
+      }
+    });
     upstreamResponse.handler(parser::feed);
     upstreamResponse.exceptionHandler(e -> retryOrFail(attempt, ApiException.badGateway("worker stream broke: " + e.getMessage())));
     upstreamResponse.endHandler(v -> {
@@ -164,6 +188,8 @@ final class CompletionRelay {
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
         .putHeader("X-Accel-Buffering", "no");
+    // the head at once: the client knows it was accepted even while the worker still queues the request
+    response.writeHead();
     lastWrite = System.nanoTime();
     keepAliveTimer = vertx.setPeriodic(keepAliveMillis, t -> keepAlive());
   }
@@ -172,6 +198,56 @@ final class CompletionRelay {
   private void keepAlive() {
     if (!ended && System.nanoTime() - lastWrite >= keepAliveMillis * 1_000_000L) {
       writeRaw(": keep-alive\n\n");
+    }
+  }
+
+  /** One upstream event as bytes: a plain token chunk of our own id is forwarded as it is, anything else parsed. */
+  private void onUpstreamFrame(Buffer bytes, int start, int end) {
+    if (ended) {
+      return;
+    }
+    if (workerTookOurId) {
+      int payload = SseEventParser.singleDataLine(bytes, start, end);
+      if (payload >= 0 && tokenChunk.read(bytes, payload, end - 2, request.kind())) {
+        upstreamEventSeen = true;
+        if (!tokenChunk.text.isEmpty()) {
+          trace.text(tokenChunk.text);
+        }
+        if (tokenChunk.finishReason != null) {
+          trace.finish(tokenChunk.finishReason);
+        }
+        if (request.stream()) {
+          addToRun(bytes, start, end);
+        }
+        return;
+      }
+    }
+    forwardRun();
+    String data = SseEventParser.data(bytes, start, end);
+    if (data != null) {
+      onUpstreamEvent(data);
+    }
+  }
+
+  private void addToRun(Buffer bytes, int start, int end) {
+    if (run != bytes || runEnd != start) {
+      forwardRun();
+      run = bytes;
+      runStart = start;
+    }
+    runEnd = end;
+  }
+
+  /** Writes the waiting token chunks: the upstream buffer itself when they fill it, which is the usual case. */
+  private void forwardRun() {
+    if (run == null) {
+      return;
+    }
+    Buffer chunks = runStart == 0 && runEnd == run.length() ? run : run.getBuffer(runStart, runEnd);
+    run = null;
+    if (!ended) {
+      lastWrite = System.nanoTime();
+      response.write(chunks);
     }
   }
 
@@ -201,7 +277,10 @@ final class CompletionRelay {
     JsonArray choices = chunk.getJsonArray("choices");
     if (choices == null || choices.isEmpty()) {
       if (usage != null && request.stream() && request.includeUsage()) {
-        writeEvent(OpenAiChunks.usageChunk(request.kind(), id, created, request.model(), trace.usageOrZero()));
+        // a worker that took our id wrote the chunk the client must see, its "created" matching the others
+        writeRaw(workerTookOurId ? OpenAiChunks.sseData(data)
+            : OpenAiChunks.sseData(OpenAiChunks.usageChunk(request.kind(), id, created, request.model(),
+                trace.usageOrZero()).encode()));
       }
       return;
     }

@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,19 +36,11 @@ class BenchHttpCommandTest {
 
   @Test
   void aSmallRunMeasuresGatewayAndWorkerAndWritesJsonAndMarkdown(@TempDir Path out) throws Exception {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream original = System.out;
-    int exit;
-    System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-    try {
-      exit = TwinMesh.commandLine().execute("bench", "http", "--url", gateway, "--api-key", "bench-key",
-          "--compare-url", mesh.workerUrl(0), "--concurrency", "1,3", "--requests", "3", "--max-tokens", "8",
-          "--warmup", "1", "--out", out.toString());
-    } finally {
-      System.setOut(original);
-    }
-    String console = printed.toString(StandardCharsets.UTF_8);
-    System.out.print(console);
+    CommandRun run = CommandRun.execute("bench", "http", "--url", gateway, "--api-key", "bench-key",
+        "--compare-url", mesh.workerUrl(0), "--concurrency", "1,3", "--requests", "3", "--max-tokens", "8",
+        "--warmup", "1", "--out", out.toString());
+    String console = run.console();
+    int exit = run.exit();
     assertEquals(0, exit, console);
     assertTrue(console.contains("What the gateway adds over the worker alone"), console);
 

@@ -25,4 +25,10 @@ public final class Names {
 
   /** Response header that carries the trace id to clients. */
   public static final String HEADER_TRACE_ID = "X-Twin-Trace-Id";
+
+  /**
+   * Request header by which a gateway asks a twin-mesh worker to use its completion id in the chunks;
+   * the worker echoes it in the response when it did, so the gateway can forward the chunks unchanged.
+   */
+  public static final String HEADER_COMPLETION_ID = "X-Twin-Completion-Id";
 }

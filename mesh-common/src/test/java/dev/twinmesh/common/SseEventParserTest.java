@@ -1,6 +1,7 @@
 package dev.twinmesh.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
@@ -39,5 +40,38 @@ class SseEventParserTest {
     assertEquals(List.of(), events);
     parser.feed(Buffer.buffer("\n"));
     assertEquals(List.of("x"), events);
+  }
+
+  @Test
+  void wholeEventsAreDeliveredInTheBufferTheyCameInAndCutOnesInACopyThatStaysUnchanged() {
+    List<String> seen = new ArrayList<>();
+    List<Buffer> holders = new ArrayList<>();
+    SseEventParser parser = new SseEventParser((bytes, start, end) -> {
+      holders.add(bytes);
+      seen.add(bytes.getString(start, end));
+    });
+    Buffer whole = Buffer.buffer("data: a\n\ndata: b\n\n");
+    parser.feed(whole);
+    assertSame(whole, holders.get(0), "no copy when a buffer holds whole events");
+    assertSame(whole, holders.get(1));
+    parser.feed(Buffer.buffer("data: c\n"));
+    parser.feed(Buffer.buffer("\ndata: d"));
+    Buffer joined = holders.get(2);
+    String before = joined.toString();
+    parser.feed(Buffer.buffer("\n\n"));
+    assertEquals(before, joined.toString(), "a delivered buffer is never appended to");
+    assertEquals(List.of("data: a\n\n", "data: b\n\n", "data: c\n\n", "data: d\n\n"), seen);
+  }
+
+  @Test
+  void aSingleDataLineIsFoundWhereItsPayloadStarts() {
+    Buffer bytes = Buffer.buffer("xxdata: {}\n\n");
+    assertEquals(8, SseEventParser.singleDataLine(bytes, 2, bytes.length()));
+    Buffer two = Buffer.buffer("data: a\ndata: b\n\n");
+    assertEquals(-1, SseEventParser.singleDataLine(two, 0, two.length()), "two data lines");
+    Buffer comment = Buffer.buffer(": keep-alive\n\n");
+    assertEquals(-1, SseEventParser.singleDataLine(comment, 0, comment.length()));
+    Buffer crlf = Buffer.buffer("data: a\r\n\r\n");
+    assertEquals(-1, SseEventParser.singleDataLine(crlf, 0, crlf.length()), "CRLF framing takes the general path");
   }
 }

@@ -4,9 +4,14 @@ import dev.twinmesh.gateway.jobs.JobsService;
 import dev.twinmesh.gateway.trace.TracePublisher;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.ext.web.Router;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 
 /**
  * The business service's Prometheus metrics on {@code GET /metrics}: the trace publisher (published,
@@ -15,6 +20,22 @@ import io.vertx.ext.web.Router;
  */
 public final class BusinessMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+  public BusinessMetrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    // what the heap holds once garbage is gone: the figure to size -Xmx by (open streams, queued traces)
+    Gauge.builder("jvm.heap.used.after.gc", BusinessMetrics::heapUsedAfterGc)
+        .description("Heap in use after the last collection of each heap pool").baseUnit("bytes").register(registry);
+  }
+
+  private static double heapUsedAfterGc() {
+    long used = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      MemoryUsage afterGc = pool.getType() == MemoryType.HEAP ? pool.getCollectionUsage() : null;
+      used += afterGc == null ? 0 : afterGc.getUsed();
+    }
+    return used;
+  }
 
   /** {@code twin_gateway_requests_in_flight}: what the business HPA scales on (k8s/autoscaling). */
   public BusinessMetrics gateway(dev.twinmesh.gateway.GatewayVerticle gateway) {

@@ -53,6 +53,9 @@ final class ResponseStream {
         .putHeader("X-Accel-Buffering", "no");
     if (request.kind() == OpenAiRequest.Kind.CHAT) {
       write(OpenAiChunks.chunk(request.kind(), id, created, model, "assistant", "", null, null));
+    } else {
+      // the head now, not with the first token: a queued request is known accepted, and kept alive upstream
+      response.writeHead();
     }
   }
 

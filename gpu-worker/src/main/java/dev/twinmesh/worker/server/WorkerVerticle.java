@@ -2,6 +2,7 @@ package dev.twinmesh.worker.server;
 
 import dev.twinmesh.common.ApiException;
 import dev.twinmesh.common.HttpErrors;
+import dev.twinmesh.common.Names;
 import dev.twinmesh.common.OpenAiRequest;
 import dev.twinmesh.common.OpenAiRequests;
 import dev.twinmesh.worker.engine.GenerationBackend;
@@ -19,6 +20,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.UUID;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
+  /** What a caller's completion id may look like: it goes into every chunk and back into a header. */
+  private static final Pattern COMPLETION_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
 
   private final WorkerConfig config;
   private final ServingState state;
@@ -124,10 +128,12 @@ public final class WorkerVerticle extends VerticleBase {
     }
     ServedModel model = serving.model();
     String id = (request.kind() == OpenAiRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-    ResponseStream stream = new ResponseStream(request, ctx.response(), model.name(), id, promptIds.length);
+    ResponseStream stream = new ResponseStream(request, ctx.response(), model.name(), completionId(ctx, id),
+        promptIds.length);
     GenerationHandle handle;
     try {
       int maxTokens = resolveMaxTokens(model, request, promptIds.length);
+      // the engine keys sequences by the worker's own id: a caller's id need not be unique here
       GenerationRequest generation = new GenerationRequest(id, promptIds, request.sampling(), maxTokens,
           request.priority(), System.nanoTime());
       handle = serving.backend().submit(generation, event -> context.runOnContext(v -> stream.on(event)));
@@ -141,6 +147,19 @@ public final class WorkerVerticle extends VerticleBase {
       }
     });
     stream.begin();
+  }
+
+  /**
+   * The id the chunks carry: the gateway's own when it sends one (echoed back, so it knows its client can
+   * be given this worker's bytes unchanged), else the worker's.
+   */
+  private static String completionId(RoutingContext ctx, String own) {
+    String asked = ctx.request().getHeader(Names.HEADER_COMPLETION_ID);
+    if (asked == null || !COMPLETION_ID.matcher(asked).matches()) {
+      return own;
+    }
+    ctx.response().putHeader(Names.HEADER_COMPLETION_ID, asked);
+    return asked;
   }
 
   /** The prompt plus max_tokens must fit the context; an unset max_tokens takes what is left. */

@@ -13,6 +13,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,7 +34,10 @@ import picocli.CommandLine.Option;
         "aggregate output tokens/s and errors; prints a table and writes JSON and",
         "Markdown to --out. With --compare-url (a worker's URL) it runs each level",
         "against both and prints what the gateway adds. Requests ask for",
-        "--max-tokens with ignore_eos, so every answer has the same length."})
+        "--max-tokens with ignore_eos, so every answer has the same length.",
+        "With --open-streams N it instead opens N streams at once against --url and",
+        "holds them for --hold: each must get its answer or stay open, none may fail;",
+        "it prints the server's heap from its /metrics while they are open."})
 public final class HttpBench implements Callable<Integer> {
 
   @Option(names = "--url", required = true, description = "Base URL of the endpoint under test, e.g. http://127.0.0.1:8080.")
@@ -80,16 +84,26 @@ public final class HttpBench implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "PT5M", description = "Per-request timeout (ISO-8601). Default: ${DEFAULT-VALUE}.")
   Duration timeout;
 
+  @Option(names = "--open-streams", description = "Open this many streams at once and hold them (instead of the levels).")
+  Integer openStreams;
+
+  @Option(names = "--hold", defaultValue = "PT30S",
+      description = "How long --open-streams holds the streams once all are open (ISO-8601). Default: ${DEFAULT-VALUE}.")
+  Duration hold;
+
   @Option(names = "--out", defaultValue = "bench-results", description = "Directory for the JSON and Markdown reports. Default: ${DEFAULT-VALUE}.")
   Path out;
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, InterruptedException {
     if (!endpoint.equals("chat") && !endpoint.equals("completions")) {
       throw new IllegalArgumentException("--endpoint must be chat or completions, got " + endpoint);
     }
     if (requests < 1 || maxTokens < 1 || concurrency.stream().anyMatch(c -> c < 1)) {
       throw new IllegalArgumentException("--requests, --max-tokens and every --concurrency must be at least 1");
+    }
+    if (openStreams != null) {
+      return checkOpenStreams();
     }
     Instant started = Instant.now();
     List<Target> targets = new ArrayList<>();
@@ -126,6 +140,30 @@ public final class HttpBench implements Callable<Integer> {
     System.out.println();
     System.out.println("wrote " + json + " and " + markdown);
     return levels.stream().allMatch(l -> l.ok() > 0) ? 0 : 1;
+  }
+
+  private int checkOpenStreams() throws InterruptedException {
+    if (openStreams < 1) {
+      throw new IllegalArgumentException("--open-streams must be at least 1");
+    }
+    URI target = endpointUri(url);
+    System.out.printf("twin-mesh bench http --open-streams %d: %s, model %s, max_tokens %d, hold %s, rag %s%n  %s%n",
+        openStreams, endpoint, model, maxTokens, hold, rag ? "on" : "off", target);
+    OpenStreamsCheck.Outcome outcome = new OpenStreamsCheck(apiKey).run(target, body(), openStreams, hold,
+        () -> ServerMemory.read(url).ifPresent(HttpBench::printMemory));
+    System.out.printf(Locale.ROOT, "  opened %d of %d streams in %.1f s (status 200, headers received)%n",
+        outcome.opened(), outcome.streams(), outcome.openSeconds());
+    System.out.printf(Locale.ROOT, "  after %.1f s: %d answered ([DONE]), %d still open, %d failed; %d keep-alive comments%n",
+        outcome.heldSeconds(), outcome.answered(), outcome.stillOpen(), outcome.failed(), outcome.keepAlives());
+    outcome.errorKinds().forEach((kind, n) -> System.out.printf("    %d x %s%n", n, kind));
+    System.out.println(outcome.passed() ? "  PASS: every stream opened and got its answer or stayed open"
+        : "  FAIL: some streams did not open, or failed");
+    return outcome.passed() ? 0 : 1;
+  }
+
+  private static void printMemory(ServerMemory memory) {
+    System.out.printf(Locale.ROOT, "  server heap while they are open: %.1f MB in use, %.1f MB after the last GC, max %.1f MB%n",
+        memory.heapUsedBytes() / 1e6, memory.heapAfterGcBytes() / 1e6, memory.heapMaxBytes() / 1e6);
   }
 
   private JsonObject settings(Instant started) {

@@ -12,11 +12,18 @@ import java.util.function.Consumer;
  */
 final class SseEventSplitter {
   private final Consumer<String> onData;
+  private final Runnable onComment;
   private final ByteArrayOutputStream line = new ByteArrayOutputStream();
   private StringBuilder data;
 
   SseEventSplitter(Consumer<String> onData) {
+    this(onData, () -> {});
+  }
+
+  /** @param onComment hears each comment line (a server's keep-alive) */
+  SseEventSplitter(Consumer<String> onData, Runnable onComment) {
     this.onData = onData;
+    this.onComment = onComment;
   }
 
   void feed(ByteBuffer bytes) {
@@ -39,7 +46,9 @@ final class SseEventSplitter {
       return;
     }
     String text = new String(raw, 0, length, StandardCharsets.UTF_8);
-    if (text.startsWith("data:")) {
+    if (text.startsWith(":")) {
+      onComment.run();
+    } else if (text.startsWith("data:")) {
       String value = text.startsWith("data: ") ? text.substring(6) : text.substring(5);
       data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
     }
