@@ -62,7 +62,8 @@ public final class LocalMesh implements AutoCloseable {
     LocalMesh mesh = new LocalMesh();
     try {
       mesh.startAll(settings);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // an Error too (a class missing from the jar): else the broker's threads keep a failed 'up' alive
       mesh.closeVertxFirst();
       mesh.close();
       throw e;
