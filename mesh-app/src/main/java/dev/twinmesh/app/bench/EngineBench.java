@@ -8,12 +8,14 @@ import dev.twinmesh.worker.engine.EngineMetrics;
 import dev.twinmesh.worker.engine.EngineStats;
 import dev.twinmesh.worker.engine.GenerationEvent;
 import dev.twinmesh.worker.engine.GenerationRequest;
+import dev.twinmesh.worker.model.DjlRuntime;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -69,8 +71,6 @@ public final class EngineBench implements Callable<Integer> {
     String loadBefore = EngineBenchReport.loadAverage();
     LoadedModel loaded = LoadedModel.load(settings);
     try {
-      System.err.println("measuring GEMM and bandwidth...");
-      MachinePeaks peaks = MachinePeaks.measure(loaded.runtime().manager());
       Engine engine = loaded.startEngine(settings.runtime(), EngineMetrics.NONE);
       List<LevelResult> levels = new ArrayList<>();
       try {
@@ -83,8 +83,11 @@ public final class EngineBench implements Callable<Integer> {
       } finally {
         engine.close();
       }
+      System.err.println("measuring GEMM and bandwidth...");
+      MachinePeaks peaks = measurePeaks(loaded);
+      int threadsUsed = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
       EngineBenchReport report = new EngineBenchReport(loaded, new ModelCost(loaded.config(),
-          loaded.runtime().weightType().getNumOfBytes()), loaded.runtime().intraOpThreads(), promptTokens,
+          loaded.runtime().weightType().getNumOfBytes()), threadsUsed, promptTokens,
           maxTokens, peaks, levels, loadBefore, EngineBenchReport.loadAverage(), EngineBenchReport.peakRssBytes());
       report.print(System.out);
       if (out != null) {
@@ -94,6 +97,22 @@ public final class EngineBench implements Callable<Integer> {
     } finally {
       loaded.runtime().close();
     }
+  }
+
+  /**
+   * The machine's peaks with the engine's thread count, measured after the levels on a thread of their
+   * own that ends with the measurement: a second thread running multi-threaded PyTorch ops while the
+   * engine runs (its OpenMP team outlives the ops) made engine steps up to twice as slow here.
+   */
+  private MachinePeaks measurePeaks(LoadedModel loaded) throws Exception {
+    FutureTask<MachinePeaks> task = new FutureTask<>(() -> {
+      DjlRuntime.useIntraOpThreads(threads);
+      return MachinePeaks.measure(loaded.runtime().manager());
+    });
+    Thread thread = new Thread(task, "twin-bench-peaks");
+    thread.start();
+    thread.join();
+    return task.get();
   }
 
   private LevelResult runLevel(Engine engine, LoadedModel loaded, int c, int prompt, int tokens, long promptSeed)

@@ -117,7 +117,7 @@ final class EngineBenchReport {
           100 * l.stats().overheadFraction(), 100 * l.cpuShare()));
     }
     md.append("\nCPU share: the process's CPU time over wall time x threads. Below 100% means other processes held\n"
-        + "the cores for part of the run; the GEMM and bandwidth peaks were measured in a few seconds at its start.\n");
+        + "the cores for part of the run; the GEMM and bandwidth peaks were measured in a few seconds after the levels.\n");
     md.append("\n| target | measured | goal | |\n|---|---:|---:|---|\n");
     for (Target t : targets()) {
       md.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %s |%n", t.name(),
