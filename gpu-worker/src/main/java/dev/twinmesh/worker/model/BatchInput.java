@@ -55,20 +55,6 @@ public record BatchInput(int[] tokenIds, int[] positions, int[] slotMapping, int
     return tokenIds.length;
   }
 
-  /** Cache slots of positions [0, contextLengths[s]) of sequence s, through its block table. */
-  public long[] contextSlots(int s, int blockSize) {
-    long[] slots = new long[contextLengths[s]];
-    for (int p = 0; p < slots.length; p++) {
-      int block = p / blockSize;
-      if (block >= blockTables[s].length) {
-        throw new IllegalArgumentException("sequence " + s + ": block table of " + blockTables[s].length
-            + " blocks does not cover position " + p);
-      }
-      slots[p] = (long) blockTables[s][block] * blockSize + p % blockSize;
-    }
-    return slots;
-  }
-
   /** Row of each sequence's last new token in the flattened batch. */
   public long[] lastTokenRows() {
     long[] rows = new long[queryLengths.length];

@@ -119,9 +119,10 @@ public final class LlamaModel implements AutoCloseable {
    * @return fp32 logits [logitSequences.length, vocab]; the caller closes them
    */
   public NDArray forward(BatchInput batch, PagedKvCache cache, int[] logitSequences) {
+    long[] ids = tokenIndices(batch.tokenIds());
     int token = 0;
     for (int s = 0; s < batch.numSequences(); s++) {
-      token = checkSlots(batch, s, token, batch.contextSlots(s, cache.blockSize()), cache.numSlots());
+      token = checkSlots(batch, s, token, cache);
     }
     long[] lastRows = batch.lastTokenRows();
     long[] logitRows = new long[logitSequences.length];
@@ -129,25 +130,36 @@ public final class LlamaModel implements AutoCloseable {
       logitRows[i] = lastRows[logitSequences[i]];
     }
     try (NDManager step = manager.newSubManager()) {
-      return keep(decoder.forward(batch, cache, logitRows, step));
+      return keep(decoder.forward(batch, ids, cache, logitRows, step));
     }
   }
 
-  /** The slot mapping must agree with the block tables, or keys would land where no query looks. */
-  private static int checkSlots(BatchInput batch, int s, int firstToken, long[] contextSlots, long numSlots) {
-    int token = firstToken;
-    for (int i = 0; i < batch.queryLengths()[s]; i++, token++) {
-      long slot = batch.slotMapping()[token];
-      if (slot < 0 || slot >= numSlots || slot != contextSlots[batch.positions()[token]]) {
-        throw new IllegalArgumentException("sequence " + s + ": token at position " + batch.positions()[token]
-            + " maps to slot " + slot + " but its block table gives slot " + contextSlots[batch.positions()[token]]
-            + " (cache has " + numSlots + " slots)");
+  /**
+   * The slot mapping must agree with the block tables, or keys would land where no query looks, and
+   * every block a table names must be in the cache. Checks each new token and each table entry once:
+   * no per-position work on the engine step's path.
+   */
+  private static int checkSlots(BatchInput batch, int s, int firstToken, PagedKvCache cache) {
+    int blockSize = cache.blockSize();
+    int[] table = batch.blockTables()[s];
+    if ((batch.contextLengths()[s] + blockSize - 1) / blockSize > table.length) {
+      throw new IllegalArgumentException("sequence " + s + ": block table of " + table.length
+          + " blocks does not cover its " + batch.contextLengths()[s] + " positions");
+    }
+    for (int block : table) {
+      if (block < 0 || block >= cache.numBlocks()) {
+        throw new IllegalArgumentException("sequence " + s + ": block table names block " + block
+            + " beyond the cache's " + cache.numBlocks());
       }
     }
-    for (long slot : contextSlots) {
-      if (slot < 0 || slot >= numSlots) {
-        throw new IllegalArgumentException("sequence " + s + ": block table reaches slot " + slot
-            + " beyond the cache's " + numSlots);
+    int token = firstToken;
+    for (int i = 0; i < batch.queryLengths()[s]; i++, token++) {
+      int position = batch.positions()[token];
+      long expected = (long) table[position / blockSize] * blockSize + position % blockSize;
+      long slot = batch.slotMapping()[token];
+      if (slot != expected) {
+        throw new IllegalArgumentException("sequence " + s + ": token at position " + position + " maps to slot "
+            + slot + " but its block table gives slot " + expected + " (cache has " + cache.numSlots() + " slots)");
       }
     }
     return token;

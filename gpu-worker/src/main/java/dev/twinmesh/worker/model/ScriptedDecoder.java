@@ -122,9 +122,10 @@ final class ScriptedDecoder implements AutoCloseable {
    * One step over the batch: new keys and values written to their slots, attention through the
    * block tables, logits of the given sequences' last new tokens.
    *
-   * @return fp32 logits [logitSequences.length, vocab] on {@code step}
+   * @param ids the batch's token ids, checked against the vocabulary
+   * @return fp32 logits [logitRows.length, vocab] on {@code step}
    */
-  NDArray forward(BatchInput batch, PagedKvCache cache, long[] logitRows, NDManager step) {
+  NDArray forward(BatchInput batch, long[] ids, PagedKvCache cache, long[] logitRows, NDManager step) {
     if (unoptimizedOn != Thread.currentThread()) {
       // PyTorch's profiling executor specializes the graph to the shapes it has seen and profiles again
       // when they change; batch shapes change every step, and each new one cost a ten-fold slower step.
@@ -147,7 +148,7 @@ final class ScriptedDecoder implements AutoCloseable {
       }
     }
     IValue[] inputs = {
-        tensor(step.create(toLongs(batch.tokenIds()))),
+        tensor(step.create(ids)),
         tensor(step.create(toLongs(batch.positions()))),
         tensor(step.create(toLongs(batch.slotMapping()))),
         tensor(step.create(tables, new Shape(sequences, widest))),

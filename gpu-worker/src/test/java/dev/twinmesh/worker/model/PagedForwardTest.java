@@ -100,6 +100,10 @@ class PagedForwardTest {
       BatchInput outside = new BatchInput(new int[] {5}, new int[] {0}, new int[] {16}, new int[] {1},
           new int[] {1}, new int[][] {{4}});
       assertThrows(IllegalArgumentException.class, () -> model.forward(outside, cache));
+      BatchInput unknownToken = new BatchInput(new int[] {config.vocabSize()}, new int[] {0}, new int[] {8},
+          new int[] {1}, new int[] {1}, new int[][] {{2}});
+      e = assertThrows(IllegalArgumentException.class, () -> model.forward(unknownToken, cache));
+      assertTrue(e.getMessage().contains("outside the vocabulary"), e.getMessage());
     }
   }
 
