@@ -33,7 +33,7 @@ public final class LlamaWeights implements AutoCloseable {
    * side by side in one [hidden, q+2kv] matrix and gate beside up in one [hidden, 2*intermediate], so each
    * is one product. Every matrix is stored [in, out], contiguous: x·W then streams each row of W once,
    * which on CPU reaches about half again the memory bandwidth of x·Wᵀ over Hugging Face's [out, in]
-   * rows (measured on the twin-mesh benchmark machine: ~22 against ~15 GB/s for single-token decoding).
+   * rows (~22 against ~15 GB/s for single-token decoding, timed once with a harness on the development machine).
    * The Hugging Face tensors are views of the fused ones in their own [out, in] shape: no second copy.
    */
   public record Layer(
