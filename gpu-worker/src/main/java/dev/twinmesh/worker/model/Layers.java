@@ -10,9 +10,12 @@ public final class Layers {
 
   private Layers() {}
 
-  /** x·W (+ b) with W stored [in, out], as {@link LlamaWeights} keeps every projection. */
-  public static NDArray linear(NDArray x, NDArray weightT, NDArray bias) {
-    NDArray product = x.matMul(weightT);
+  /** x·Wᵀ (+ b) with W stored [out, in], as {@link LlamaWeights} keeps every projection. */
+  public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+    NDArray product;
+    try (NDArray transposed = weight.transpose()) { // a view on the weight's manager: closed here, not leaked
+      product = x.matMul(transposed);
+    }
     return bias == null ? product : product.add(bias);
   }
 
@@ -34,9 +37,9 @@ public final class Layers {
   }
 
   /** down(silu(gate(x)) * up(x)), gate and up from one product with gate_proj stacked over up_proj. */
-  public static NDArray swiGlu(NDArray x, NDArray gateUpProjT, NDArray downProjT) {
-    NDList gateUp = linear(x, gateUpProjT, null).split(2, x.getShape().dimension() - 1); // 2 x [..., intermediate]
+  public static NDArray swiGlu(NDArray x, NDArray gateUpProj, NDArray downProj) {
+    NDList gateUp = linear(x, gateUpProj, null).split(2, x.getShape().dimension() - 1); // 2 x [..., intermediate]
     NDArray gate = gateUp.get(0);
-    return linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)), downProjT, null);
+    return linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)), downProj, null);
   }
 }

@@ -210,7 +210,7 @@ public final class LlamaModel implements AutoCloseable {
       // RMSNorm
       NDArray h = rmsNorm(x, w.inputLayernorm(), epsilon);                             // [N, hidden]
       // qkv projections, one product
-      NDList qkAndV = linear(h, w.qkvProjT(), w.qkvProjBias()).reshape(n, heads + 2L * kvHeads, headDim)
+      NDList qkAndV = linear(h, w.qkvProj(), w.qkvProjBias()).reshape(n, heads + 2L * kvHeads, headDim)
           .split(qkHeads, 1);                                                         // [N, heads+kvHeads, headDim], [N, kvHeads, headDim]
       // rotary, queries and keys together
       NDList qAndK = rope.rotate(qkAndV.get(0), angles).split(qHeads, 1);
@@ -220,18 +220,18 @@ public final class LlamaModel implements AutoCloseable {
       // append k and v to the cache, then grouped-query causal attention over every cached position
       NDArray attended = attend.apply(layer, q, k, v);                                 // [N, heads*headDim]
       // output projection, residual
-      x = x.add(linear(attended, w.oProjT(), null));                                    // [N, hidden]
+      x = x.add(linear(attended, w.oProj(), null));                                    // [N, hidden]
       // RMSNorm
       h = rmsNorm(x, w.postAttentionLayernorm(), epsilon);
       // SwiGLU, residual
-      x = x.add(swiGlu(h, w.gateUpProjT(), w.downProjT()));                              // [N, hidden]
+      x = x.add(swiGlu(h, w.gateUpProj(), w.downProj()));                              // [N, hidden]
     }
     return x;
   }
 
   /** Final norm and the vocabulary projection, in fp32: [..., vocab]. */
   private NDArray logits(NDArray hidden) {
-    return linear(rmsNorm(hidden, weights.norm(), epsilon), weights.lmHeadT(), null)
+    return linear(rmsNorm(hidden, weights.norm(), epsilon), weights.lmHead(), null)
         .toType(DataType.FLOAT32, false);
   }
 

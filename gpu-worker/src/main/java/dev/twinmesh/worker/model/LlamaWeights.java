@@ -29,53 +29,45 @@ public final class LlamaWeights implements AutoCloseable {
   /**
    * One decoder layer, {@code model.layers.N.*}. Biases are null unless attention_bias (Qwen2).
    *
-   * <p>The forward pass multiplies by the fused, transposed tensors derived while loading: q, k and v
-   * side by side in one [hidden, q+2kv] matrix and gate beside up in one [hidden, 2*intermediate], so each
-   * is one product. Every matrix is stored [in, out], contiguous: x·W then streams each row of W once,
-   * which on CPU reaches about half again the memory bandwidth of x·Wᵀ over Hugging Face's [out, in]
-   * rows (~22 against ~15 GB/s for single-token decoding, timed once with a harness on the development machine).
-   * The Hugging Face tensors are views of the fused ones in their own [out, in] shape: no second copy.
+   * <p>Every matrix keeps Hugging Face's [out, in] layout. The projections that read the same input are
+   * fused while loading, q, k and v stacked in one [q+2kv, hidden] matrix and gate over up in one
+   * [2*intermediate, hidden], so each is one product; the Hugging Face tensors are row views of the
+   * fused ones, with no second copy. The decoder multiplies as W·xᵀ (see {@code twin_llama.torchscript}).
    */
   public record Layer(
       NDArray inputLayernorm,        // input_layernorm.weight            [hidden]
       NDArray qProj,                 // self_attn.q_proj.weight           [heads*headDim, hidden] (view)
-      NDArray qProjBias,             // self_attn.q_proj.bias             [heads*headDim] or null
+      NDArray qProjBias,             // self_attn.q_proj.bias             [heads*headDim] or null (view)
       NDArray kProj,                 // self_attn.k_proj.weight           [kvHeads*headDim, hidden] (view)
-      NDArray kProjBias,             // self_attn.k_proj.bias             [kvHeads*headDim] or null
+      NDArray kProjBias,             // self_attn.k_proj.bias             [kvHeads*headDim] or null (view)
       NDArray vProj,                 // self_attn.v_proj.weight           [kvHeads*headDim, hidden] (view)
-      NDArray vProjBias,             // self_attn.v_proj.bias             [kvHeads*headDim] or null
-      NDArray oProj,                 // self_attn.o_proj.weight           [hidden, heads*headDim] (view)
+      NDArray vProjBias,             // self_attn.v_proj.bias             [kvHeads*headDim] or null (view)
+      NDArray oProj,                 // self_attn.o_proj.weight           [hidden, heads*headDim]
       NDArray postAttentionLayernorm, // post_attention_layernorm.weight  [hidden]
       NDArray gateProj,              // mlp.gate_proj.weight              [intermediate, hidden] (view)
       NDArray upProj,                // mlp.up_proj.weight                [intermediate, hidden] (view)
-      NDArray downProj,              // mlp.down_proj.weight              [hidden, intermediate] (view)
-      NDArray qkvProjT,              // (q_proj; k_proj; v_proj)ᵀ         [hidden, (heads+2*kvHeads)*headDim]
+      NDArray downProj,              // mlp.down_proj.weight              [hidden, intermediate]
+      NDArray qkvProj,               // (q_proj; k_proj; v_proj)          [(heads+2*kvHeads)*headDim, hidden]
       NDArray qkvProjBias,           // their biases, or null             [(heads+2*kvHeads)*headDim]
-      NDArray oProjT,                // o_projᵀ                           [heads*headDim, hidden]
-      NDArray gateUpProjT,           // (gate_proj; up_proj)ᵀ             [hidden, 2*intermediate]
-      NDArray downProjT) {           // down_projᵀ                        [intermediate, hidden]
+      NDArray gateUpProj) {          // (gate_proj; up_proj)              [2*intermediate, hidden]
 
-    /** Fuses the projections that read the same input, transposed, and views the Hugging Face tensors in them. */
+    /** Fuses the projections that read the same input and views the Hugging Face tensors in them. */
     static Layer fuse(NDManager manager, NDArray inputLayernorm, NDArray qProj, NDArray qProjBias, NDArray kProj,
                       NDArray kProjBias, NDArray vProj, NDArray vProjBias, NDArray oProj,
                       NDArray postAttentionLayernorm, NDArray gateProj, NDArray upProj, NDArray downProj) {
       long q = qProj.getShape().get(0);
       long kv = kProj.getShape().get(0);
       long inter = gateProj.getShape().get(0);
-      NDArray qkvT = transposed(manager, stack(manager, qProj, kProj, vProj));
+      NDArray qkv = stack(manager, qProj, kProj, vProj);
       NDArray qkvBias = qProjBias == null ? null : stack(manager, qProjBias, kProjBias, vProjBias);
-      NDArray gateUpT = transposed(manager, stack(manager, gateProj, upProj));
-      NDArray oT = transposed(manager, oProj);
-      NDArray downT = transposed(manager, downProj);
+      NDArray gateUp = stack(manager, gateProj, upProj);
       return new Layer(inputLayernorm,
-          columns(manager, qkvT, 0, q), qkvBias == null ? null : rows(manager, qkvBias, 0, q),
-          columns(manager, qkvT, q, q + kv), qkvBias == null ? null : rows(manager, qkvBias, q, q + kv),
-          columns(manager, qkvT, q + kv, q + 2 * kv),
-          qkvBias == null ? null : rows(manager, qkvBias, q + kv, q + 2 * kv),
-          view(manager, oT.transpose()), postAttentionLayernorm,
-          columns(manager, gateUpT, 0, inter), columns(manager, gateUpT, inter, 2 * inter),
-          view(manager, downT.transpose()),
-          qkvT, qkvBias, oT, gateUpT, downT);
+          rows(manager, qkv, 0, q), qkvBias == null ? null : rows(manager, qkvBias, 0, q),
+          rows(manager, qkv, q, q + kv), qkvBias == null ? null : rows(manager, qkvBias, q, q + kv),
+          rows(manager, qkv, q + kv, q + 2 * kv), qkvBias == null ? null : rows(manager, qkvBias, q + kv, q + 2 * kv),
+          oProj, postAttentionLayernorm,
+          rows(manager, gateUp, 0, inter), rows(manager, gateUp, inter, 2 * inter), downProj,
+          qkv, qkvBias, gateUp);
     }
 
     /** Concatenated along rows; the parts are freed. */
@@ -92,30 +84,6 @@ public final class LlamaWeights implements AutoCloseable {
     private static NDArray rows(NDManager manager, NDArray whole, long from, long to) {
       return whole.get(manager, new NDIndex("{}:{}", from, to));
     }
-
-    /** Columns [from, to) of a transposed matrix, turned back to [to-from, in]: a view. */
-    private static NDArray columns(NDManager manager, NDArray transposed, long from, long to) {
-      return view(manager, transposed.get(manager, new NDIndex(":, {}:{}", from, to)).transpose());
-    }
-
-    static NDArray view(NDManager manager, NDArray view) {
-      view.attach(manager);
-      return view;
-    }
-  }
-
-  /**
-   * A contiguous copy of {@code matrix}ᵀ on the same device; the original is freed. Reshaping a
-   * transposed view cannot keep its strides, so PyTorch lays the values out anew.
-   */
-  static NDArray transposed(NDManager manager, NDArray matrix) {
-    Shape shape = new Shape(matrix.getShape().get(1), matrix.getShape().get(0));
-    try (NDArray view = matrix.transpose(); NDArray flat = view.flatten()) {
-      NDArray result = flat.reshape(shape);
-      result.attach(manager);
-      matrix.close();
-      return result;
-    }
   }
 
   /** Architectures whose checkpoints have exactly this tensor layout (SmolLM ships as LlamaForCausalLM). */
@@ -125,19 +93,16 @@ public final class LlamaWeights implements AutoCloseable {
   private static final long STAGING_BYTES = 256L << 20;
 
   private final NDManager manager;
-  private final NDArray embedTokens; // model.embed_tokens.weight [vocab, hidden]; a view of lmHeadT when tied
+  private final NDArray embedTokens; // model.embed_tokens.weight [vocab, hidden]
   private final List<Layer> layers;
   private final NDArray norm;        // model.norm.weight         [hidden]
-  private final NDArray lmHead;      // lm_head.weight            [vocab, hidden], a view of lmHeadT
-  private final NDArray lmHeadT;     // lm_headᵀ                  [hidden, vocab], contiguous
+  private final NDArray lmHead;      // lm_head.weight            [vocab, hidden]; embedTokens itself when tied
 
-  private LlamaWeights(NDManager manager, NDArray embedTokens, List<Layer> layers, NDArray norm,
-                       NDArray lmHead, NDArray lmHeadT) {
+  private LlamaWeights(NDManager manager, NDArray embedTokens, List<Layer> layers, NDArray norm, NDArray lmHead) {
     this.manager = manager;
     this.embedTokens = embedTokens;
     this.layers = List.copyOf(layers);
     this.norm = norm;
-    this.lmHeadT = lmHeadT;
     this.lmHead = lmHead;
   }
 
@@ -184,21 +149,16 @@ public final class LlamaWeights implements AutoCloseable {
             loader.load(p + "mlp.down_proj.weight", hidden, inter)));
       }
       NDArray norm = loader.load("model.norm.weight", hidden);
-      NDArray lmHeadT;
       NDArray lmHead;
       if (config.tieWordEmbeddings()) {
-        // Tied checkpoints may still carry a copy of lm_head; the embedding is the one that counts. One
-        // transposed copy serves both: the embedding looks its rows up through a view.
+        // Tied checkpoints may still carry a copy of lm_head; the embedding is the one that counts.
         loader.skip("lm_head.weight");
-        lmHeadT = transposed(owned, embedTokens);
-        embedTokens = Layer.view(owned, lmHeadT.transpose());
         lmHead = embedTokens;
       } else {
-        lmHeadT = transposed(owned, loader.load("lm_head.weight", vocab, hidden));
-        lmHead = Layer.view(owned, lmHeadT.transpose());
+        lmHead = loader.load("lm_head.weight", vocab, hidden);
       }
       loader.checkAllUsed();
-      return new LlamaWeights(owned, embedTokens, layers, norm, lmHead, lmHeadT);
+      return new LlamaWeights(owned, embedTokens, layers, norm, lmHead);
     } catch (RuntimeException e) {
       owned.close();
       throw e;
@@ -231,14 +191,9 @@ public final class LlamaWeights implements AutoCloseable {
     return norm;
   }
 
-  /** lm_head.weight [vocab, hidden]: a view of {@link #lmHeadT}. */
+  /** lm_head.weight [vocab, hidden]: the embedding itself when the checkpoint ties them. */
   public NDArray lmHead() {
     return lmHead;
-  }
-
-  /** The vocabulary projection as the forward pass multiplies by it: [hidden, vocab], contiguous. */
-  public NDArray lmHeadT() {
-    return lmHeadT;
   }
 
   public DataType dataType() {

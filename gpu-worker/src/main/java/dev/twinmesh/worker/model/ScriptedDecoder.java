@@ -105,11 +105,11 @@ final class ScriptedDecoder implements AutoCloseable {
     IValue[] layers = new IValue[weights.layers().size()];
     for (int i = 0; i < layers.length; i++) {
       LlamaWeights.Layer w = weights.layers().get(i);
-      layers[i] = tensors(w.inputLayernorm(), w.qkvProjT(), w.qkvProjBias() == null ? noBias : w.qkvProjBias(),
-          w.oProjT(), w.postAttentionLayernorm(), w.gateUpProjT(), w.downProjT());
+      layers[i] = tensors(w.inputLayernorm(), w.qkvProj(), w.qkvProjBias() == null ? noBias : w.qkvProjBias(),
+          w.oProj(), w.postAttentionLayernorm(), w.gateUpProj(), w.downProj());
     }
     try {
-      call("set_weights", tensors(weights.embedTokens(), weights.norm(), weights.lmHeadT(), cos, sin),
+      call("set_weights", tensors(weights.embedTokens(), weights.norm(), weights.lmHead(), cos, sin),
           IValue.listFrom(layers));
     } finally {
       for (IValue layer : layers) {

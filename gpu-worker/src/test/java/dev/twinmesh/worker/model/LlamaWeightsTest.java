@@ -57,13 +57,13 @@ class LlamaWeightsTest {
     InMemoryTensorSource source = InMemoryTensorSource.random(config, 3);
     try (LlamaWeights weights = load(source, config)) {
       LlamaWeights.Layer layer = weights.layers().get(0);
-      assertEquals(new Shape(64, 64 + 2 * 32), layer.qkvProjT().getShape());
-      assertEquals(new Shape(64, 2 * 176), layer.gateUpProjT().getShape());
+      assertEquals(new Shape(64 + 2 * 32, 64), layer.qkvProj().getShape());
+      assertEquals(new Shape(2 * 176, 64), layer.gateUpProj().getShape());
       assertArrayEquals(source.get("model.layers.0.self_attn.v_proj.weight"), layer.vProj().toFloatArray());
       assertArrayEquals(source.get("model.layers.0.self_attn.k_proj.bias"), layer.kProjBias().toFloatArray());
       assertArrayEquals(source.get("model.layers.0.mlp.up_proj.weight"), layer.upProj().toFloatArray());
       // the Hugging Face tensors are views: a write through the fused tensor shows in them
-      layer.gateUpProjT().muli(2);
+      layer.gateUpProj().muli(2);
       assertEquals(2 * source.get("model.layers.0.mlp.up_proj.weight")[7], layer.upProj().toFloatArray()[7]);
     }
   }
