@@ -103,9 +103,13 @@ final class CompletionRelay {
     JsonObject body = OpenAiRequests.toJson(request)
         .put("stream", true)
         .put("stream_options", new JsonObject().put("include_usage", true));
+    // host, port and path as they are: an absolute URI would be built and parsed again for every request
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
-        .setAbsoluteURI(worker.resolve(request.kind().path).toString())
+        .setHost(worker.uri.getHost())
+        .setPort(worker.port())
+        .setSsl(worker.tls())
+        .setURI(request.kind().path)
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(Names.HEADER_TRACE_ID, trace.traceId())
         .putHeader(Names.HEADER_COMPLETION_ID, id);

@@ -24,27 +24,42 @@ final class TokenChunk {
   /** The delta text of the last chunk read ("" when it had none) and its finish reason, or null. */
   String text;
   String finishReason;
+  /**
+   * The chunk's bytes, copied once: the scans below read every byte several times, and a buffer's
+   * {@code getByte} checks bounds and reference count on each call, which cost more than the copy.
+   * Allocated at the first chunk: a stream still queued at the worker holds none.
+   */
+  private byte[] scratch = new byte[0];
 
   /** Reads the chunk {@code bytes[from, to)}; false when it is not a plain token chunk (nothing was read). */
   boolean read(Buffer bytes, int from, int to, OpenAiRequest.Kind kind) {
-    if (indexOf(bytes, from, to, CHOICE) < 0 || indexOf(bytes, from, to, NO_LOGPROBS) < 0
-        || indexOf(bytes, from, to, USAGE) >= 0) {
+    int length = to - from;
+    if (scratch.length < length) {
+      scratch = new byte[Math.max(length, 2 * scratch.length) + 64];
+    }
+    bytes.getBytes(from, to, scratch, 0);
+    byte[] b = scratch;
+    if (indexOf(b, length, CHOICE) < 0 || indexOf(b, length, NO_LOGPROBS) < 0 || indexOf(b, length, USAGE) >= 0) {
       return false;
     }
-    int text = indexOf(bytes, from, to, kind == OpenAiRequest.Kind.CHAT ? CHAT_TEXT : COMPLETION_TEXT);
-    int finish = indexOf(bytes, from, to, FINISH);
-    this.text = text < 0 ? "" : string(bytes, text, to);
-    this.finishReason = finish < 0 ? null : string(bytes, finish, to);
+    int text = indexOf(b, length, kind == OpenAiRequest.Kind.CHAT ? CHAT_TEXT : COMPLETION_TEXT);
+    int finish = indexOf(b, length, FINISH);
+    this.text = text < 0 ? "" : string(b, text, length);
+    this.finishReason = finish < 0 ? null : string(b, finish, length);
     return this.text != null && (finish < 0 || this.finishReason != null);
   }
 
-  /** Where the value after {@code key} starts (just past the key), or -1. */
-  private static int indexOf(Buffer bytes, int from, int to, byte[] key) {
+  /** Where the value after {@code key} starts (just past the key) in {@code bytes[0, to)}, or -1. */
+  private static int indexOf(byte[] bytes, int to, byte[] key) {
     int last = to - key.length;
+    byte first = key[0];
     outer:
-    for (int i = from; i <= last; i++) {
-      for (int k = 0; k < key.length; k++) {
-        if (bytes.getByte(i + k) != key[k]) {
+    for (int i = 0; i <= last; i++) {
+      if (bytes[i] != first) {
+        continue;
+      }
+      for (int k = 1; k < key.length; k++) {
+        if (bytes[i + k] != key[k]) {
           continue outer;
         }
       }
@@ -54,15 +69,15 @@ final class TokenChunk {
   }
 
   /** The JSON string whose characters start at {@code from} (after its opening quote), or null if it never closes. */
-  private static String string(Buffer bytes, int from, int to) {
+  private static String string(byte[] bytes, int from, int to) {
     boolean escaped = false;
     for (int i = from; i < to; i++) {
-      byte b = bytes.getByte(i);
+      byte b = bytes[i];
       if (b == '\\') {
         escaped = true;
         i++; // the escaped character, whatever it is, cannot close the string
       } else if (b == '"') {
-        String raw = bytes.getString(from, i, StandardCharsets.UTF_8.name());
+        String raw = new String(bytes, from, i - from, StandardCharsets.UTF_8);
         return escaped ? unescape(raw) : raw;
       }
     }

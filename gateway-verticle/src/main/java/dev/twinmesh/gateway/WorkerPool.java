@@ -34,6 +34,15 @@ final class WorkerPool {
     URI resolve(String path) {
       return uri.resolve(path);
     }
+
+    boolean tls() {
+      return "https".equals(uri.getScheme());
+    }
+
+    /** The URL's port, or its scheme's default when it names none. */
+    int port() {
+      return uri.getPort() >= 0 ? uri.getPort() : tls() ? 443 : 80;
+    }
   }
 
   private final List<Worker> workers = new CopyOnWriteArrayList<>();

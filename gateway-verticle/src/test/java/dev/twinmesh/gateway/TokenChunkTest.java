@@ -58,4 +58,16 @@ class TokenChunkTest {
     Buffer bytes = Buffer.buffer("{\"choices\":[{\"index\":0,\"logprobs\":null,\"text\":\"abc");
     assertFalse(reader.read(bytes, 0, bytes.length(), COMPLETION));
   }
+
+  @Test
+  void aShorterChunkAfterALongerOneIsReadAloneNotWithTheBytesLeftFromBefore() {
+    TokenChunk reader = new TokenChunk();
+    String longText = "x".repeat(2000);
+    assertTrue(read(reader, OpenAiChunks.chunk(COMPLETION, "cmpl-1", 1, "twin", null, longText, "length", null), COMPLETION));
+    assertEquals(longText, reader.text);
+    assertEquals("length", reader.finishReason);
+    assertTrue(read(reader, OpenAiChunks.chunk(COMPLETION, "cmpl-1", 1, "twin", null, "y", null, null), COMPLETION));
+    assertEquals("y", reader.text);
+    assertNull(reader.finishReason);
+  }
 }

@@ -109,4 +109,14 @@ class WorkerPoolTest {
     assertEquals("worker-0.workers:8081", w.id());
     assertEquals(URI.create("http://worker-0.workers:8081/v1/chat/completions"), w.resolve("/v1/chat/completions"));
   }
+
+  @Test
+  void aWorkerIsReachedAtItsPortOrItsSchemesDefault() {
+    WorkerPool pool = new WorkerPool(List.of(URI.create("http://w:8081"), URI.create("http://w"), URI.create("https://w/")), 3);
+    List<WorkerPool.Worker> workers = pool.all();
+    assertEquals(8081, workers.get(0).port());
+    assertEquals(80, workers.get(1).port());
+    assertEquals(443, workers.get(2).port());
+    assertEquals(List.of(false, false, true), workers.stream().map(WorkerPool.Worker::tls).toList());
+  }
 }

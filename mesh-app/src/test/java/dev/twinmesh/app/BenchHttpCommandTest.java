@@ -43,6 +43,8 @@ class BenchHttpCommandTest {
     int exit = run.exit();
     assertEquals(0, exit, console);
     assertTrue(console.contains("What the gateway adds over the worker alone"), console);
+    assertTrue(console.contains("warm-up: gateway  c=1   1 requests, 0 errors"), console);
+    assertTrue(console.contains("warm-up: worker   c=1   1 requests, 0 errors"), console);
 
     List<Path> files;
     try (Stream<Path> listed = Files.list(out)) {
@@ -62,6 +64,9 @@ class BenchHttpCommandTest {
       assertTrue(level.getDouble("tokens_per_second") > 0);
     }
     assertEquals(3, levels.getJsonObject(2).getInteger("concurrency"));
+    // the next level starts with the target the previous one ended with
+    assertEquals(List.of("gateway", "worker", "worker", "gateway"),
+        levels.stream().map(l -> ((JsonObject) l).getString("target")).toList());
     assertEquals(2, json.getJsonArray("gateway_vs_worker").size());
     String markdown = Files.readString(files.stream().filter(f -> f.toString().endsWith(".md")).findFirst().orElseThrow());
     assertTrue(markdown.contains("| gateway | 3 | 3 | 3 | 0 |"), markdown);

@@ -78,7 +78,8 @@ public final class HttpBench implements Callable<Integer> {
       description = "Send rag=true (retrieval on) to the gateway; off by default so only serving is measured.")
   boolean rag;
 
-  @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured requests per target first. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--warmup", defaultValue = "256",
+      description = "Unmeasured requests per target first, at the highest concurrency. Default: ${DEFAULT-VALUE}.")
   int warmup;
 
   @Option(names = "--timeout", defaultValue = "PT5M", description = "Per-request timeout (ISO-8601). Default: ${DEFAULT-VALUE}.")
@@ -115,12 +116,13 @@ public final class HttpBench implements Callable<Integer> {
         endpoint, model, maxTokens, concurrency, rag ? "on" : "off");
     for (Target target : targets) {
       System.out.printf("  %-8s %s%n", target.name, endpointUri(target.base));
-      warmUp(target);
     }
+    warmUp(targets);
 
     List<LevelStats> levels = new ArrayList<>();
-    for (int c : concurrency) {
-      for (Target target : targets) {
+    for (int i = 0; i < concurrency.size(); i++) {
+      int c = concurrency.get(i);
+      for (Target target : inTurn(targets, i)) {
         int count = Math.max(requests, c);
         LevelStats stats = runLevel(target, c, count);
         levels.add(stats);
@@ -182,13 +184,35 @@ public final class HttpBench implements Callable<Integer> {
         .put("client_cores", Runtime.getRuntime().availableProcessors());
   }
 
-  private void warmUp(Target target) {
-    for (int i = 0; i < warmup; i++) {
-      RequestResult result = target.client.send(endpointUri(target.base), body()).join();
-      if (!result.ok()) {
-        System.out.printf("  warm-up request to %s failed: %s%n", target.name, result.error());
-      }
+  /**
+   * Unmeasured load on every target, at the highest level's concurrency, before any level is timed. This
+   * client shares the JVM's JIT between targets: after a handful of requests its HTTP client, SSE splitting
+   * and JSON are still being compiled, so whichever target was measured first looked slower than the other
+   * by more than the gateway costs (swapping --url and --compare-url turned the gateway's tokens/s at 64
+   * streams from 17% behind the worker to 70% ahead of it).
+   */
+  private void warmUp(List<Target> targets) {
+    if (warmup < 1) {
+      return;
     }
+    int c = Math.min(warmup, Collections.max(concurrency));
+    for (Target target : targets) {
+      LevelStats stats = runLevel(target, c, warmup);
+      System.out.printf("  warm-up: %-8s c=%-3d %d requests, %d errors%n", target.name, c, warmup, stats.errors());
+      stats.errorKinds().forEach((kind, n) -> System.out.printf("    %d x %s%n", n, kind));
+    }
+  }
+
+  /**
+   * The targets in the order level {@code index} runs them: alternated from level to level, so that what
+   * drifts during a run (JIT, caches, other load) does not always favour the same target.
+   */
+  private static List<Target> inTurn(List<Target> targets, int index) {
+    List<Target> turn = new ArrayList<>(targets);
+    if (index % 2 == 1) {
+      Collections.reverse(turn);
+    }
+    return turn;
   }
 
   /** Keeps {@code concurrency} requests in flight until {@code count} were sent; times the whole level. */
