@@ -12,8 +12,9 @@ import ai.djl.ndarray.types.Shape;
  *
  * <p>Bandwidth is the fastest of three reads of one matrix far larger than the caches: a sum, a
  * matrix-vector product and the two-column product the decoder uses for one token. A single kernel
- * understates it: MKL's matrix-vector product runs on one thread (about 25 GB/s on the development
- * machine, where a sum reads 35), and a bound taken from it would flatter every decode figure.
+ * understates it: on the development machine MKL's matrix-vector product read about 25 GB/s with one
+ * thread or two, a sum 35 and the two-column product 43 to 49, and a bound taken from the slowest would
+ * flatter every decode figure.
  *
  * @param gemmFlops     fp32 FLOP/s of a square matmul
  * @param bandwidthBytes bytes/s read by the fastest of the three
