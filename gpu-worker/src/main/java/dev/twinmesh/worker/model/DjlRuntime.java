@@ -100,11 +100,6 @@ public final class DjlRuntime implements AutoCloseable {
     return weightType;
   }
 
-  /** Intra-op threads asked for at start; 0 for PyTorch's default. */
-  public int requestedThreads() {
-    return requestedThreads;
-  }
-
   /** Root manager on the device; model parts take sub-managers from it. */
   public NDManager manager() {
     return manager;
@@ -113,6 +108,11 @@ public final class DjlRuntime implements AutoCloseable {
   /** Threads the calling thread's ops may use, as set by {@link #useIntraOpThreads} or PyTorch's default. */
   public int intraOpThreads() {
     return JniUtils.getNumThreads();
+  }
+
+  /** The intra-op threads the engine thread runs with: the requested count, or every core for 0. */
+  public int engineThreads() {
+    return requestedThreads > 0 ? requestedThreads : Runtime.getRuntime().availableProcessors();
   }
 
   /**

@@ -85,9 +85,8 @@ public final class EngineBench implements Callable<Integer> {
       }
       System.err.println("measuring GEMM and bandwidth...");
       MachinePeaks peaks = measurePeaks(loaded);
-      int threadsUsed = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
       EngineBenchReport report = new EngineBenchReport(loaded, new ModelCost(loaded.config(),
-          loaded.runtime().weightType().getNumOfBytes()), threadsUsed, promptTokens,
+          loaded.runtime().weightType().getNumOfBytes()), loaded.runtime().engineThreads(), promptTokens,
           maxTokens, peaks, levels, loadBefore, EngineBenchReport.loadAverage(), EngineBenchReport.peakRssBytes());
       report.print(System.out);
       if (out != null) {
@@ -142,8 +141,7 @@ public final class EngineBench implements Callable<Integer> {
       }
     }
     double cpuShare = (EngineBenchReport.processCpuNanos() - cpuBefore)
-        / ((double) (System.nanoTime() - started) * Math.max(1, loaded.runtime().requestedThreads() > 0
-            ? loaded.runtime().requestedThreads() : Runtime.getRuntime().availableProcessors()));
+        / ((double) (System.nanoTime() - started) * loaded.runtime().engineThreads());
     return LevelResult.of(c, started, streams, engine.stats().minus(before), cpuShare);
   }
 
