@@ -50,6 +50,12 @@ class ImagesTest {
     assertEquals("cpu", Dockerfile.forImage("twin-mesh/worker-cpu").env().get("TWIN_MESH_DEVICE"));
   }
 
+  @Test
+  void theCpuWorkerStartsWithOneMallocArena() {
+    assertEquals("1", Dockerfile.forImage("twin-mesh/worker-cpu").env().get("MALLOC_ARENA_MAX"),
+        "per-thread arenas fault the engine's step tensors in again every step");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"twin-mesh/worker-cpu PyTorch", "twin-mesh/worker-cuda PyTorch", "twin-mesh/business OnnxRuntime"})
   void imagesUnpackTheirDjlNativesAtBuildTimeWhereTheyLookAtRunTime(String imageAndEngine) {

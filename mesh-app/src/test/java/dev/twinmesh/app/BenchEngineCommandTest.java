@@ -44,11 +44,14 @@ class BenchEngineCommandTest {
       assertTrue(level.getDouble("decode_tokens_per_s") > 0, level.encodePrettily());
       assertTrue(level.getDouble("prefill_tokens_per_s") > 0, level.encodePrettily());
       assertTrue(level.getJsonObject("inter_token_ms").getDouble("p50") > 0, level.encodePrettily());
+      // procfs is there on the machines the tests run on: a count, never the -1 of "unknown"
+      assertTrue(level.getDouble("minor_faults_per_step") >= 0, level.encodePrettily());
     }
     JsonArray targets = report.getJsonArray("targets");
     assertEquals(5, targets.size());
     String markdown = Files.readString(out.resolve("engine-bench.md"));
     assertTrue(markdown.contains("| 1 |") && markdown.contains("| 3 |"), markdown);
     assertTrue(markdown.contains("memory read bandwidth"), markdown);
+    assertTrue(markdown.contains("page faults / step"), markdown);
   }
 }

@@ -62,6 +62,7 @@ public final class DjlRuntime implements AutoCloseable {
     useIntraOpThreads(1);
     Device device = chooseDevice(options.device(), engine.getGpuCount());
     DataType weightType = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+    MallocArenas.warnIfUnbounded(!device.isGpu());
     return new DjlRuntime(device, weightType, NDManager.newBaseManager(device, ENGINE), options.intraOpThreads());
   }
 

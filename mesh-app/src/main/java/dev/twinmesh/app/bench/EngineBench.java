@@ -123,6 +123,7 @@ public final class EngineBench implements Callable<Integer> {
     List<Stream> streams = new ArrayList<>();
     EngineStats before = engine.stats();
     long cpuBefore = EngineBenchReport.processCpuNanos();
+    long faultsBefore = EngineBenchReport.minorFaults();
     long started = System.nanoTime();
     for (int i = 0; i < c; i++) {
       int[] ids = random.ints(prompt, 0, loaded.config().vocabSize()).toArray();
@@ -142,7 +143,9 @@ public final class EngineBench implements Callable<Integer> {
     }
     double cpuShare = (EngineBenchReport.processCpuNanos() - cpuBefore)
         / ((double) (System.nanoTime() - started) * loaded.runtime().engineThreads());
-    return LevelResult.of(c, started, streams, engine.stats().minus(before), cpuShare);
+    long faultsAfter = EngineBenchReport.minorFaults();
+    return LevelResult.of(c, started, streams, engine.stats().minus(before), cpuShare,
+        faultsBefore < 0 || faultsAfter < 0 ? -1 : faultsAfter - faultsBefore);
   }
 
   /** The step that emitted the last event ends after it: wait until the engine has recorded it. */

@@ -1,6 +1,7 @@
 package dev.twinmesh.app.bench;
 
 import dev.twinmesh.worker.LoadedModel;
+import dev.twinmesh.worker.model.MallocArenas;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -107,17 +108,21 @@ final class EngineBenchReport {
     md.append(String.format(Locale.ROOT, "- load average before / after: %s / %s%n%n", loadBefore, loadAfter));
 
     md.append("| streams | decode tok/s | per stream | decode GFLOP/s | prefill tok/s | prefill GFLOP/s "
-        + "| TTFT p50 / p95 ms | ITL p50 / p95 ms | steps | outside forward | CPU share |\n");
-    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + "| TTFT p50 / p95 ms | ITL p50 / p95 ms | steps | outside forward | CPU share | page faults / step |\n");
+    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (LevelResult l : levels) {
       md.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.0f | %.1f | %.0f / %.0f | %.1f / %.1f "
-              + "| %d | %.1f%% | %.0f%% |%n", l.concurrency(), l.decodeTokensPerSecond(),
+              + "| %d | %.1f%% | %.0f%% | %s |%n", l.concurrency(), l.decodeTokensPerSecond(),
           l.decodeTokensPerSecond() / l.concurrency(), decodeFlops(l) / 1e9, l.prefillTokensPerSecond(promptTokens),
           prefillFlops(l) / 1e9, l.ttftP50Ms(), l.ttftP95Ms(), l.itlP50Ms(), l.itlP95Ms(), l.stats().steps(),
-          100 * l.stats().overheadFraction(), 100 * l.cpuShare()));
+          100 * l.stats().overheadFraction(), 100 * l.cpuShare(),
+          l.faultsPerStep() < 0 ? "-" : String.format(Locale.ROOT, "%.0f", l.faultsPerStep())));
     }
     md.append("\nCPU share: the process's CPU time over wall time x threads. Below 100% means other processes held\n"
-        + "the cores for part of the run; the GEMM and bandwidth peaks were measured in a few seconds after the levels.\n");
+        + "the cores for part of the run; the GEMM and bandwidth peaks were measured in a few seconds after the levels.\n"
+        + "Page faults / step: the process's minor faults over the level's steps. Thousands mean the allocator hands\n"
+        + "the step's tensors back to the kernel between steps (" + MallocArenas.VARIABLE + " here: "
+        + System.getenv().getOrDefault(MallocArenas.VARIABLE, "not set") + ").\n");
     md.append("\n| target | measured | goal | |\n|---|---:|---:|---|\n");
     for (Target t : targets()) {
       md.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %s |%n", t.name(),
@@ -141,6 +146,7 @@ final class EngineBenchReport {
           .put("inter_token_ms", new JsonObject().put("p50", l.itlP50Ms()).put("p95", l.itlP95Ms()))
           .put("seconds", l.seconds())
           .put("cpu_share", l.cpuShare())
+          .put("minor_faults_per_step", l.faultsPerStep())
           .put("engine", new JsonObject()
               .put("steps", l.stats().steps())
               .put("tokens", l.stats().tokens())
@@ -169,6 +175,7 @@ final class EngineBenchReport {
         .put("kv_pool", new JsonObject().put("blocks", loaded.kvCacheBlocks()).put("block_size", loaded.blockSize())
             .put("bytes", loaded.kvCacheBytes()))
         .put("peak_rss_bytes", peakRssBytes)
+        .put("malloc_arena_max", System.getenv(MallocArenas.VARIABLE))
         .put("load_average", new JsonObject().put("before", loadBefore).put("after", loadAfter))
         .put("levels", rows)
         .put("targets", targets);
@@ -196,6 +203,18 @@ final class EngineBenchReport {
       return Math.max(0, os.getProcessCpuTime());
     }
     return 0;
+  }
+
+  /** The process's minor page faults so far (field 10 of /proc/self/stat), or -1 where there is no procfs. */
+  static long minorFaults() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      // the command name (field 2) is in parentheses and may hold spaces: count fields after it
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+      return Long.parseLong(fields[7]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** VmHWM from /proc/self/status, or -1 where there is no procfs. */

@@ -13,13 +13,15 @@ import java.util.List;
  * @param decodeSeconds  last first token to last token
  * @param cpuShare       the process's CPU time over wall time times the threads asked for: below 1 when
  *                       other processes took the cores (or the work did not fill them)
+ * @param minorFaults    the process's minor page faults during the level: memory the allocator handed
+ *                       back to the kernel and touched again (see MallocArenas), or -1 without procfs
  */
 record LevelResult(int concurrency, double seconds, double prefillSeconds, long decodeTokens, double decodeSeconds,
                    double ttftP50Ms, double ttftP95Ms, double itlP50Ms, double itlP95Ms, EngineStats stats,
-                   double cpuShare) {
+                   double cpuShare, long minorFaults) {
 
   static LevelResult of(int concurrency, long started, List<EngineBench.Stream> streams, EngineStats stats,
-                        double cpuShare) {
+                        double cpuShare, long minorFaults) {
     double[] ttft = new double[streams.size()];
     int gaps = streams.stream().mapToInt(s -> Math.max(0, s.count - 1)).sum();
     double[] itl = new double[gaps];
@@ -45,7 +47,12 @@ record LevelResult(int concurrency, double seconds, double prefillSeconds, long 
     }
     return new LevelResult(concurrency, (end - started) / 1e9, (lastFirst - started) / 1e9, decodeTokens,
         (end - lastFirst) / 1e9, percentile(ttft, 50), percentile(ttft, 95), percentile(itl, 50),
-        percentile(itl, 95), stats, cpuShare);
+        percentile(itl, 95), stats, cpuShare, minorFaults);
+  }
+
+  /** Minor page faults per engine step, or -1 when unknown. */
+  double faultsPerStep() {
+    return minorFaults < 0 || stats.steps() == 0 ? -1 : (double) minorFaults / stats.steps();
   }
 
   double decodeTokensPerSecond() {
