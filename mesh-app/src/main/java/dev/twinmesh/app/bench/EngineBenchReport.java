@@ -120,8 +120,9 @@ final class EngineBenchReport {
     }
     md.append("\nCPU share: the process's CPU time over wall time x threads. Below 100% means other processes held\n"
         + "the cores for part of the run; the GEMM and bandwidth peaks were measured in a few seconds after the levels.\n"
-        + "Page faults / step: the process's minor faults over the level's steps. Thousands mean the allocator hands\n"
-        + "the step's tensors back to the kernel between steps (" + MallocArenas.VARIABLE + " here: "
+        + "Page faults / step: the process's minor faults over the level's steps. Prompt chunks fault in their large\n"
+        + "tensors (mapped and unmapped by malloc each time); thousands per step in decode alone mean the allocator\n"
+        + "hands the step's tensors back to the kernel between steps (" + MallocArenas.VARIABLE + " here: "
         + System.getenv().getOrDefault(MallocArenas.VARIABLE, "not set") + ").\n");
     md.append("\n| target | measured | goal | |\n|---|---:|---:|---|\n");
     for (Target t : targets()) {
