@@ -22,8 +22,26 @@ final class HttpBenchReport {
   record Difference(int concurrency, double gatewayTtftP50, double workerTtftP50, double addedTtftP50,
                     double gatewayTokensPerSecond, double workerTokensPerSecond, double tokensPerSecondDifference) {
 
+    static Difference of(LevelStats gateway, LevelStats worker) {
+      return new Difference(gateway.concurrency(), gateway.ttftP50(), worker.ttftP50(),
+          gateway.ttftP50() - worker.ttftP50(), gateway.tokensPerSecond(), worker.tokensPerSecond(),
+          gateway.tokensPerSecond() - worker.tokensPerSecond());
+    }
+
     double tokensPerSecondPercent() {
       return workerTokensPerSecond == 0 ? Double.NaN : 100 * tokensPerSecondDifference / workerTokensPerSecond;
+    }
+
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("concurrency", concurrency)
+          .put("gateway_ttft_p50_ms", round(gatewayTtftP50))
+          .put("worker_ttft_p50_ms", round(workerTtftP50))
+          .put("added_ttft_p50_ms", round(addedTtftP50))
+          .put("gateway_tokens_per_second", round(gatewayTokensPerSecond))
+          .put("worker_tokens_per_second", round(workerTokensPerSecond))
+          .put("tokens_per_second_difference", round(tokensPerSecondDifference))
+          .put("tokens_per_second_difference_percent", round(tokensPerSecondPercent()));
     }
   }
 
@@ -32,9 +50,7 @@ final class HttpBenchReport {
       return List.of();
     }
     return levels.stream().filter(l -> l.target().equals("gateway"))
-        .map(g -> find("worker", g.concurrency()).map(w -> new Difference(g.concurrency(), g.ttftP50(), w.ttftP50(),
-            g.ttftP50() - w.ttftP50(), g.tokensPerSecond(), w.tokensPerSecond(),
-            g.tokensPerSecond() - w.tokensPerSecond())))
+        .map(g -> find("worker", g.concurrency()).map(w -> Difference.of(g, w)))
         .flatMap(Optional::stream).toList();
   }
 
@@ -112,15 +128,7 @@ final class HttpBenchReport {
     if (compared) {
       JsonArray diffs = new JsonArray();
       for (Difference d : differences()) {
-        diffs.add(new JsonObject()
-            .put("concurrency", d.concurrency())
-            .put("gateway_ttft_p50_ms", round(d.gatewayTtftP50()))
-            .put("worker_ttft_p50_ms", round(d.workerTtftP50()))
-            .put("added_ttft_p50_ms", round(d.addedTtftP50()))
-            .put("gateway_tokens_per_second", round(d.gatewayTokensPerSecond()))
-            .put("worker_tokens_per_second", round(d.workerTokensPerSecond()))
-            .put("tokens_per_second_difference", round(d.tokensPerSecondDifference()))
-            .put("tokens_per_second_difference_percent", round(d.tokensPerSecondPercent())));
+        diffs.add(d.toJson());
       }
       json.put("gateway_vs_worker", diffs);
     }
@@ -131,7 +139,7 @@ final class HttpBenchReport {
     return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.1f", value);
   }
 
-  private static String signed(double value) {
+  static String signed(double value) {
     return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%+.1f", value);
   }
 
@@ -139,7 +147,7 @@ final class HttpBenchReport {
     return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.0f", value);
   }
 
-  private static Double round(double value) {
+  static Double round(double value) {
     return Double.isNaN(value) ? null : Math.round(value * 100) / 100.0;
   }
 }
