@@ -11,11 +11,14 @@ final class HttpBenchReport {
   private final JsonObject settings;
   private final List<LevelStats> levels;
   private final boolean compared;
+  private final Optional<PairedRoundsReport> paired;
 
-  HttpBenchReport(JsonObject settings, List<LevelStats> levels, boolean compared) {
+  /** With {@code paired}, the rows in {@code levels} pool the rounds of each target and level. */
+  HttpBenchReport(JsonObject settings, List<LevelStats> levels, boolean compared, Optional<PairedRoundsReport> paired) {
     this.settings = settings;
     this.levels = levels;
     this.compared = compared;
+    this.paired = paired;
   }
 
   /** What the gateway adds at one concurrency: TTFT p50 and aggregate tokens/s, against the worker alone. */
@@ -73,7 +76,7 @@ final class HttpBenchReport {
           l.target(), l.concurrency(), n, kind)));
     }
     if (compared) {
-      s.append(String.format(Locale.ROOT, "%nWhat the gateway adds over the worker alone:%n"));
+      s.append(String.format(Locale.ROOT, "%nWhat the gateway adds over the worker alone%s:%n", pooledNote()));
       s.append(String.format(Locale.ROOT, "%5s %14s %14s %15s %13s %13s %17s%n", "conc", "gw TTFT p50", "wk TTFT p50",
           "added TTFT p50", "gw tok/s", "wk tok/s", "tok/s difference"));
       for (Difference d : differences()) {
@@ -82,6 +85,7 @@ final class HttpBenchReport {
             d.workerTokensPerSecond(), d.tokensPerSecondDifference(), d.tokensPerSecondPercent()));
       }
     }
+    paired.ifPresent(p -> s.append(p.table()));
     return s.toString();
   }
 
@@ -107,7 +111,7 @@ final class HttpBenchReport {
           l.tokensPerSecond()));
     }
     if (compared) {
-      s.append("\n## What the gateway adds\n\n");
+      s.append("\n## What the gateway adds").append(pooledNote()).append("\n\n");
       s.append("| concurrency | gateway TTFT p50 ms | worker TTFT p50 ms | added TTFT p50 ms | gateway tok/s "
           + "| worker tok/s | tok/s difference |\n|---:|---:|---:|---:|---:|---:|---:|\n");
       for (Difference d : differences()) {
@@ -116,6 +120,7 @@ final class HttpBenchReport {
             d.workerTokensPerSecond(), d.tokensPerSecondDifference(), d.tokensPerSecondPercent()));
       }
     }
+    paired.ifPresent(p -> s.append(p.markdown()));
     s.append("\nTTFT: request sent to first event with text. ITL: gaps between events with text, pooled over requests. "
         + "tok/s: output tokens (from the usage chunk) of all successful requests over the level's wall time.\n");
     return s.toString();
@@ -132,7 +137,12 @@ final class HttpBenchReport {
       }
       json.put("gateway_vs_worker", diffs);
     }
+    paired.ifPresent(p -> p.addTo(json));
     return json;
+  }
+
+  private String pooledNote() {
+    return paired.isPresent() ? " (all rounds pooled)" : "";
   }
 
   private static String ms(double value) {
