@@ -14,11 +14,15 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code twin-mesh bench http}: streams generations from an OpenAI-compatible endpoint at several
@@ -37,7 +41,10 @@ import picocli.CommandLine.Option;
         "--max-tokens with ignore_eos, so every answer has the same length.",
         "With --open-streams N it instead opens N streams at once against --url and",
         "holds them for --hold: each must get its answer or stay open, none may fail;",
-        "it prints the server's heap from its /metrics while they are open."})
+        "it prints the server's heap from its /metrics while they are open.",
+        "With --rounds N (and --compare-url) every level runs N times; each round's",
+        "gateway-minus-worker differences are reported with their median, min and",
+        "max, and the gateway's targets are judged on the medians."})
 public final class HttpBench implements Callable<Integer> {
 
   @Option(names = "--url", required = true, description = "Base URL of the endpoint under test, e.g. http://127.0.0.1:8080.")
@@ -45,6 +52,13 @@ public final class HttpBench implements Callable<Integer> {
 
   @Option(names = "--compare-url", description = "Base URL to run the same load against for comparison (a worker, e.g. http://127.0.0.1:8081).")
   URI compareUrl;
+
+  @Option(names = "--rounds", defaultValue = "1",
+      description = "With --compare-url: run every level this many times, the target that goes first alternating, "
+          + "and judge the gateway's targets (<= 1 ms added TTFT p50 at the lowest concurrency, <= 3%% fewer tokens/s "
+          + "at the highest) on the median of the per-round differences. The per-target rows pool all rounds. "
+          + "Needs --compare-url: one target has nothing to pair. Default: ${DEFAULT-VALUE}.")
+  int rounds;
 
   @Option(names = "--concurrency", split = ",", defaultValue = "1,16,64",
       description = "Requests in flight, one level per value. Default: ${DEFAULT-VALUE}.")
@@ -95,8 +109,18 @@ public final class HttpBench implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "bench-results", description = "Directory for the JSON and Markdown reports. Default: ${DEFAULT-VALUE}.")
   Path out;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
+    if (rounds < 1) {
+      throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, got " + rounds);
+    }
+    if (rounds > 1 && (compareUrl == null || openStreams != null)) {
+      throw new ParameterException(spec.commandLine(), "--rounds " + rounds + " needs --compare-url (and no "
+          + "--open-streams): each round pairs a gateway run with a worker run");
+    }
     if (!endpoint.equals("chat") && !endpoint.equals("completions")) {
       throw new IllegalArgumentException("--endpoint must be chat or completions, got " + endpoint);
     }
@@ -108,29 +132,36 @@ public final class HttpBench implements Callable<Integer> {
     }
     Instant started = Instant.now();
     List<Target> targets = new ArrayList<>();
-    targets.add(new Target(compareUrl == null ? "endpoint" : "gateway", url, new StreamingClient(timeout, apiKey)));
+    targets.add(new Target(compareUrl == null ? "endpoint" : RoundRuns.GATEWAY, url, new StreamingClient(timeout, apiKey)));
     if (compareUrl != null) {
-      targets.add(new Target("worker", compareUrl, new StreamingClient(timeout, compareApiKey)));
+      targets.add(new Target(RoundRuns.WORKER, compareUrl, new StreamingClient(timeout, compareApiKey)));
     }
-    System.out.printf("twin-mesh bench http: %s, model %s, max_tokens %d, concurrency %s, rag %s%n",
-        endpoint, model, maxTokens, concurrency, rag ? "on" : "off");
+    System.out.printf("twin-mesh bench http: %s, model %s, max_tokens %d, concurrency %s, rag %s%s%n",
+        endpoint, model, maxTokens, concurrency, rag ? "on" : "off", rounds > 1 ? ", " + rounds + " rounds" : "");
     for (Target target : targets) {
       System.out.printf("  %-8s %s%n", target.name, endpointUri(target.base));
     }
     warmUp(targets);
 
-    List<LevelStats> levels = new ArrayList<>();
-    for (int i = 0; i < concurrency.size(); i++) {
-      int c = concurrency.get(i);
-      for (Target target : inTurn(targets, i)) {
-        int count = Math.max(requests, c);
-        LevelStats stats = runLevel(target, c, count);
-        levels.add(stats);
-        System.out.printf("  done: %-8s c=%-3d %d requests, %d errors, %.1f s%n", target.name, c, count, stats.errors(),
-            stats.wallSeconds());
+    RoundRuns runs = new RoundRuns();
+    for (int round = 0; round < rounds; round++) {
+      if (rounds > 1) {
+        System.out.printf("  round %d of %d%n", round + 1, rounds);
+      }
+      for (int i = 0; i < concurrency.size(); i++) {
+        int c = concurrency.get(i);
+        for (Target target : inTurn(targets, round + i)) {
+          int count = Math.max(requests, c);
+          LevelRun run = runLevel(round, i, target, c, count);
+          runs.add(run);
+          System.out.printf("  done: %-8s c=%-3d %d requests, %d errors, %.1f s%n", target.name, c, count,
+              run.stats().errors(), run.stats().wallSeconds());
+        }
       }
     }
-    HttpBenchReport report = new HttpBenchReport(settings(started), levels, compareUrl != null);
+    // the per-target rows pool every round (RoundRuns.pooled says why); the paired rounds judge the targets
+    HttpBenchReport report = new HttpBenchReport(settings(started), runs.pooled(), compareUrl != null,
+        rounds > 1 ? Optional.of(new PairedRoundsReport(runs.paired())) : Optional.empty());
     System.out.println();
     System.out.print(report.table());
     Files.createDirectories(out);
@@ -141,7 +172,7 @@ public final class HttpBench implements Callable<Integer> {
     Files.writeString(markdown, report.markdown());
     System.out.println();
     System.out.println("wrote " + json + " and " + markdown);
-    return levels.stream().allMatch(l -> l.ok() > 0) ? 0 : 1;
+    return runs.everyRunAnswered() ? 0 : 1;
   }
 
   private int checkOpenStreams() throws InterruptedException {
@@ -178,6 +209,7 @@ public final class HttpBench implements Callable<Integer> {
         .put("max_tokens", maxTokens)
         .put("requests_per_level", requests)
         .put("concurrency", new JsonArray(concurrency))
+        .put("rounds", rounds)
         .put("rag", rag)
         .put("warmup", warmup)
         .put("prompt", prompt)
@@ -197,15 +229,17 @@ public final class HttpBench implements Callable<Integer> {
     }
     int c = Math.min(warmup, Collections.max(concurrency));
     for (Target target : targets) {
-      LevelStats stats = runLevel(target, c, warmup);
+      LevelStats stats = runLevel(0, 0, target, c, warmup).stats();
       System.out.printf("  warm-up: %-8s c=%-3d %d requests, %d errors%n", target.name, c, warmup, stats.errors());
       stats.errorKinds().forEach((kind, n) -> System.out.printf("    %d x %s%n", n, kind));
     }
   }
 
   /**
-   * The targets in the order level {@code index} runs them: alternated from level to level, so that what
-   * drifts during a run (JIT, caches, other load) does not always favour the same target.
+   * The targets in the order they run at {@code index}, the round plus the level's index: alternated from
+   * level to level, so that what drifts during a run (JIT, caches, other load) does not always favour the
+   * same target, and from round to round, so that every level runs each target first in half the rounds
+   * (at the first level, even rounds start with the gateway and odd ones with the worker).
    */
   private static List<Target> inTurn(List<Target> targets, int index) {
     List<Target> turn = new ArrayList<>(targets);
@@ -216,7 +250,7 @@ public final class HttpBench implements Callable<Integer> {
   }
 
   /** Keeps {@code concurrency} requests in flight until {@code count} were sent; times the whole level. */
-  private LevelStats runLevel(Target target, int concurrency, int count) {
+  private LevelRun runLevel(int round, int level, Target target, int concurrency, int count) {
     URI endpointUri = endpointUri(target.base);
     String body = body();
     AtomicInteger sent = new AtomicInteger();
@@ -227,7 +261,7 @@ public final class HttpBench implements Callable<Integer> {
       users[i] = sendUntilDone(target.client, endpointUri, body, sent, count, results);
     }
     CompletableFuture.allOf(users).join();
-    return LevelStats.of(target.name, concurrency, List.copyOf(results), System.nanoTime() - start);
+    return LevelRun.of(round, level, target.name, concurrency, List.copyOf(results), System.nanoTime() - start);
   }
 
   private static CompletableFuture<Void> sendUntilDone(StreamingClient client, URI endpoint, String body,

@@ -11,19 +11,40 @@ final class HttpBenchReport {
   private final JsonObject settings;
   private final List<LevelStats> levels;
   private final boolean compared;
+  private final Optional<PairedRoundsReport> paired;
 
-  HttpBenchReport(JsonObject settings, List<LevelStats> levels, boolean compared) {
+  /** With {@code paired}, the rows in {@code levels} pool the rounds of each target and level. */
+  HttpBenchReport(JsonObject settings, List<LevelStats> levels, boolean compared, Optional<PairedRoundsReport> paired) {
     this.settings = settings;
     this.levels = levels;
     this.compared = compared;
+    this.paired = paired;
   }
 
   /** What the gateway adds at one concurrency: TTFT p50 and aggregate tokens/s, against the worker alone. */
   record Difference(int concurrency, double gatewayTtftP50, double workerTtftP50, double addedTtftP50,
                     double gatewayTokensPerSecond, double workerTokensPerSecond, double tokensPerSecondDifference) {
 
+    static Difference of(LevelStats gateway, LevelStats worker) {
+      return new Difference(gateway.concurrency(), gateway.ttftP50(), worker.ttftP50(),
+          gateway.ttftP50() - worker.ttftP50(), gateway.tokensPerSecond(), worker.tokensPerSecond(),
+          gateway.tokensPerSecond() - worker.tokensPerSecond());
+    }
+
     double tokensPerSecondPercent() {
       return workerTokensPerSecond == 0 ? Double.NaN : 100 * tokensPerSecondDifference / workerTokensPerSecond;
+    }
+
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("concurrency", concurrency)
+          .put("gateway_ttft_p50_ms", round(gatewayTtftP50))
+          .put("worker_ttft_p50_ms", round(workerTtftP50))
+          .put("added_ttft_p50_ms", round(addedTtftP50))
+          .put("gateway_tokens_per_second", round(gatewayTokensPerSecond))
+          .put("worker_tokens_per_second", round(workerTokensPerSecond))
+          .put("tokens_per_second_difference", round(tokensPerSecondDifference))
+          .put("tokens_per_second_difference_percent", round(tokensPerSecondPercent()));
     }
   }
 
@@ -32,9 +53,7 @@ final class HttpBenchReport {
       return List.of();
     }
     return levels.stream().filter(l -> l.target().equals("gateway"))
-        .map(g -> find("worker", g.concurrency()).map(w -> new Difference(g.concurrency(), g.ttftP50(), w.ttftP50(),
-            g.ttftP50() - w.ttftP50(), g.tokensPerSecond(), w.tokensPerSecond(),
-            g.tokensPerSecond() - w.tokensPerSecond())))
+        .map(g -> find("worker", g.concurrency()).map(w -> Difference.of(g, w)))
         .flatMap(Optional::stream).toList();
   }
 
@@ -57,7 +76,7 @@ final class HttpBenchReport {
           l.target(), l.concurrency(), n, kind)));
     }
     if (compared) {
-      s.append(String.format(Locale.ROOT, "%nWhat the gateway adds over the worker alone:%n"));
+      s.append(String.format(Locale.ROOT, "%nWhat the gateway adds over the worker alone%s:%n", pooledNote()));
       s.append(String.format(Locale.ROOT, "%5s %14s %14s %15s %13s %13s %17s%n", "conc", "gw TTFT p50", "wk TTFT p50",
           "added TTFT p50", "gw tok/s", "wk tok/s", "tok/s difference"));
       for (Difference d : differences()) {
@@ -66,6 +85,7 @@ final class HttpBenchReport {
             d.workerTokensPerSecond(), d.tokensPerSecondDifference(), d.tokensPerSecondPercent()));
       }
     }
+    paired.ifPresent(p -> s.append(p.table()));
     return s.toString();
   }
 
@@ -91,7 +111,7 @@ final class HttpBenchReport {
           l.tokensPerSecond()));
     }
     if (compared) {
-      s.append("\n## What the gateway adds\n\n");
+      s.append("\n## What the gateway adds").append(pooledNote()).append("\n\n");
       s.append("| concurrency | gateway TTFT p50 ms | worker TTFT p50 ms | added TTFT p50 ms | gateway tok/s "
           + "| worker tok/s | tok/s difference |\n|---:|---:|---:|---:|---:|---:|---:|\n");
       for (Difference d : differences()) {
@@ -100,6 +120,7 @@ final class HttpBenchReport {
             d.workerTokensPerSecond(), d.tokensPerSecondDifference(), d.tokensPerSecondPercent()));
       }
     }
+    paired.ifPresent(p -> s.append(p.markdown()));
     s.append("\nTTFT: request sent to first event with text. ITL: gaps between events with text, pooled over requests. "
         + "tok/s: output tokens (from the usage chunk) of all successful requests over the level's wall time.\n");
     return s.toString();
@@ -112,26 +133,23 @@ final class HttpBenchReport {
     if (compared) {
       JsonArray diffs = new JsonArray();
       for (Difference d : differences()) {
-        diffs.add(new JsonObject()
-            .put("concurrency", d.concurrency())
-            .put("gateway_ttft_p50_ms", round(d.gatewayTtftP50()))
-            .put("worker_ttft_p50_ms", round(d.workerTtftP50()))
-            .put("added_ttft_p50_ms", round(d.addedTtftP50()))
-            .put("gateway_tokens_per_second", round(d.gatewayTokensPerSecond()))
-            .put("worker_tokens_per_second", round(d.workerTokensPerSecond()))
-            .put("tokens_per_second_difference", round(d.tokensPerSecondDifference()))
-            .put("tokens_per_second_difference_percent", round(d.tokensPerSecondPercent())));
+        diffs.add(d.toJson());
       }
       json.put("gateway_vs_worker", diffs);
     }
+    paired.ifPresent(p -> p.addTo(json));
     return json;
+  }
+
+  private String pooledNote() {
+    return paired.isPresent() ? " (all rounds pooled)" : "";
   }
 
   private static String ms(double value) {
     return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.1f", value);
   }
 
-  private static String signed(double value) {
+  static String signed(double value) {
     return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%+.1f", value);
   }
 
@@ -139,7 +157,7 @@ final class HttpBenchReport {
     return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.0f", value);
   }
 
-  private static Double round(double value) {
+  static Double round(double value) {
     return Double.isNaN(value) ? null : Math.round(value * 100) / 100.0;
   }
 }
