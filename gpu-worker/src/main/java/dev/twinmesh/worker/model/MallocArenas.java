@@ -12,11 +12,12 @@ import org.slf4j.LoggerFactory;
  * glibc gives each thread an arena of its own, built from 64 MB heaps, and hands a heap that empties back
  * to the kernel whole, whatever {@code M_TRIM_THRESHOLD} says. Where a step's tensors straddle a heap
  * boundary, every step faults that memory in again page by page. On the development machine a one-off
- * harness that times the model's forward pass alone found this in about half of its runs: 16-stream decode
- * steps took 28,000 minor faults and twice the time (150 against 80 ms). With {@code MALLOC_ARENA_MAX=1}
- * none of eight runs did. The engine benchmark did not show the slow state in the runs made to check it,
- * with or without the variable, so this guards against a state seen, not a figure gained. The variable
- * must be set before the JVM starts, so the launcher script and the worker image set it.
+ * harness that times the model's forward pass alone found this in 7 of 19 runs: 16-stream decode steps
+ * took 19,000 to 56,000 minor faults and about twice the time (150 to 200 ms against 80 to 95). With
+ * {@code MALLOC_ARENA_MAX=1} none of more than twenty runs did. The engine benchmark did not show the
+ * slow state in the runs made to check it, with or without the variable, so this guards against a state
+ * seen, not a figure gained. The variable must be set before the JVM starts, so the launcher script and
+ * the worker image set it.
  */
 public final class MallocArenas {
 
