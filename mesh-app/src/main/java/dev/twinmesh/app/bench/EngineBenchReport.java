@@ -33,6 +33,8 @@ final class EngineBenchReport {
   private final String loadBefore;
   private final String loadAfter;
   private final long peakRssBytes;
+  /** The process's MALLOC_ARENA_MAX, read once: glibc took it at start-up and it cannot change since. */
+  private final String mallocArenaMax = System.getenv(MallocArenas.VARIABLE);
 
   EngineBenchReport(LoadedModel loaded, ModelCost cost, int threads, int promptTokens, int maxTokens, MachinePeaks peaks,
               List<LevelResult> levels, String loadBefore, String loadAfter, long peakRssBytes) {
@@ -123,7 +125,7 @@ final class EngineBenchReport {
         + "Page faults / step: the process's minor faults over the level's steps. Prompt chunks fault in their large\n"
         + "tensors (mapped and unmapped by malloc each time); thousands per step in decode alone mean the allocator\n"
         + "hands the step's tensors back to the kernel between steps (" + MallocArenas.VARIABLE + " here: "
-        + System.getenv().getOrDefault(MallocArenas.VARIABLE, "not set") + ").\n");
+        + (mallocArenaMax == null ? "not set" : mallocArenaMax) + ").\n");
     md.append("\n| target | measured | goal | |\n|---|---:|---:|---|\n");
     for (Target t : targets()) {
       md.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %s |%n", t.name(),
@@ -176,7 +178,7 @@ final class EngineBenchReport {
         .put("kv_pool", new JsonObject().put("blocks", loaded.kvCacheBlocks()).put("block_size", loaded.blockSize())
             .put("bytes", loaded.kvCacheBytes()))
         .put("peak_rss_bytes", peakRssBytes)
-        .put("malloc_arena_max", System.getenv(MallocArenas.VARIABLE))
+        .put("malloc_arena_max", mallocArenaMax)
         .put("load_average", new JsonObject().put("before", loadBefore).put("after", loadAfter))
         .put("levels", rows)
         .put("targets", targets);

@@ -1,6 +1,7 @@
 package dev.twinmesh.app.bench;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,25 +38,25 @@ final class RoundRuns {
     return byTargetAndLevel.values().stream().map(LevelRun::pool).toList();
   }
 
-  /** Per level (in --concurrency order), each round's gateway run against the worker run of the same round. */
+  /**
+   * Per level (in --concurrency order), each round's gateway run against the worker run of the same round.
+   * The two runs of a round and level are a gateway and a worker (only --compare-url pairs runs), and the
+   * one added first is the one that ran first.
+   */
   List<PairedLevel> paired() {
     Map<Integer, List<PairedLevel.RoundPair>> byLevel = new TreeMap<>();
-    Map<Integer, Integer> concurrencies = new TreeMap<>();
-    for (int g = 0; g < runs.size(); g++) {
-      LevelRun gateway = runs.get(g);
-      if (!gateway.target().equals(GATEWAY)) {
+    Map<String, LevelRun> firstOfPair = new HashMap<>();
+    for (LevelRun run : runs) {
+      LevelRun first = firstOfPair.putIfAbsent(run.round() + "/" + run.level(), run);
+      if (first == null) {
         continue;
       }
-      for (int w = 0; w < runs.size(); w++) {
-        LevelRun worker = runs.get(w);
-        if (worker.target().equals(WORKER) && worker.round() == gateway.round() && worker.level() == gateway.level()) {
-          byLevel.computeIfAbsent(gateway.level(), k -> new ArrayList<>()).add(new PairedLevel.RoundPair(
-              gateway.round(), g < w ? GATEWAY : WORKER, HttpBenchReport.Difference.of(gateway.stats(), worker.stats())));
-          concurrencies.put(gateway.level(), gateway.stats().concurrency());
-        }
-      }
+      LevelRun gateway = run.target().equals(GATEWAY) ? run : first;
+      LevelRun worker = gateway == run ? first : run;
+      byLevel.computeIfAbsent(run.level(), k -> new ArrayList<>()).add(new PairedLevel.RoundPair(run.round(),
+          first.target(), HttpBenchReport.Difference.of(gateway.stats(), worker.stats())));
     }
-    return byLevel.entrySet().stream()
-        .map(e -> new PairedLevel(concurrencies.get(e.getKey()), List.copyOf(e.getValue()))).toList();
+    return byLevel.values().stream()
+        .map(pairs -> new PairedLevel(pairs.get(0).difference().concurrency(), List.copyOf(pairs))).toList();
   }
 }
