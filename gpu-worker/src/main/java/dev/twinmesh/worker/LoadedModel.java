@@ -41,6 +41,7 @@ public record LoadedModel(ServedModel served, ModelConfig config, LlamaModelRunn
     try (Checkpoint checkpoint = Checkpoint.open(settings.modelDir())) {
       int maxModelLen = Math.min(settings.runtime().maxModelLen(), config.maxPositionEmbeddings());
       LlamaModel model = LlamaModel.load(settings.modelDir(), checkpoint, config, runtime, maxModelLen);
+      model.releaseReferenceWeights(); // the engine runs the paged path only
       Set<Integer> eos = new HashSet<>(config.eosTokenIds());
       eos.addAll(tokenizer.eosTokenIds());
       boolean random = RandomWeightsMarker.isRandom(settings.modelDir());

@@ -34,6 +34,7 @@ public final class LlamaModel implements AutoCloseable {
   private final NDArray epsilon; // rms_norm_eps as a scalar array, made once
   private final long[] qkHeads; // split point of the fused projection's heads: queries and keys | values
   private final long[] qHeads;  // split point of the rotated heads: queries | keys
+  private boolean referenceReleased; // the plain projections are gone: only the paged path runs
 
   public LlamaModel(ModelConfig config, LlamaWeights weights, RotaryEmbedding rope, NDManager manager) {
     this.qkHeads = new long[] {config.numAttentionHeads() + config.numKeyValueHeads()};
@@ -69,6 +70,19 @@ public final class LlamaModel implements AutoCloseable {
     } catch (RuntimeException e) {
       manager.close();
       throw e;
+    }
+  }
+
+  /**
+   * Frees the plain projection weights where the paged decoder multiplies by packed copies of them
+   * (fp32 on CPU), so that a serving process holds the model once; elsewhere it does nothing. The
+   * contiguous one-sequence path reads the plain weights: it is the tests' reference, and refuses to
+   * run after this.
+   */
+  public void releaseReferenceWeights() {
+    if (decoder.packed() && !referenceReleased) {
+      weights.closeProjections();
+      referenceReleased = true;
     }
   }
 
@@ -166,6 +180,9 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   private NDArray runContiguous(int[] tokenIds, int startPosition, KvCache cache, boolean lastOnly) {
+    if (referenceReleased) {
+      throw new IllegalStateException("the contiguous path needs the plain weights, released for serving");
+    }
     int t = tokenIds.length;
     if (t == 0) {
       throw new IllegalArgumentException("no tokens to run");

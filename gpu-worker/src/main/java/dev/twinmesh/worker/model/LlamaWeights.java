@@ -204,6 +204,23 @@ public final class LlamaWeights implements AutoCloseable {
     return embedTokens.getDevice();
   }
 
+  /**
+   * Frees the projection matrices (q, k, v, o, gate, up, down, and lm_head unless it is the embedding)
+   * for a decoder that multiplies by copies of its own. The norms, biases and embedding stay; so do
+   * the closed arrays in {@link #layers()}, which must not be read again.
+   */
+  void closeProjections() {
+    for (Layer layer : layers) {
+      for (NDArray matrix : List.of(layer.qProj(), layer.kProj(), layer.vProj(), layer.qkvProj(), layer.oProj(),
+          layer.gateProj(), layer.upProj(), layer.gateUpProj(), layer.downProj())) {
+        matrix.close(); // views and the fused matrix alike: the storage goes when its last handle does
+      }
+    }
+    if (lmHead != embedTokens) {
+      lmHead.close();
+    }
+  }
+
   @Override
   public void close() {
     manager.close();

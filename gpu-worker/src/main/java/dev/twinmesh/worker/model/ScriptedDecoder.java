@@ -27,7 +27,8 @@ import java.util.Map;
  * crossing into native code instead of some fifty per layer, and each intermediate is freed the
  * moment it is dead (a step's working set stays in cache). The source is
  * {@code twin_llama.torchscript}; the weights stay the {@link LlamaWeights} tensors, handed over by
- * reference.
+ * reference, except that in fp32 on CPU the projections are replaced by packed copies that oneDNN
+ * multiplies (see {@link PackedProduct}).
  *
  * <p>Not thread-safe: the engine thread runs it.
  */
@@ -38,6 +39,7 @@ final class ScriptedDecoder implements AutoCloseable {
 
   private final PtNDManager manager;
   private final PtSymbolBlock module;
+  private boolean packed; // the projections run from packed copies; the plain ones are no longer read
   private PagedKvCache boundCache;
   private Thread unoptimizedOn;
 
@@ -57,6 +59,10 @@ final class ScriptedDecoder implements AutoCloseable {
           IValue.from((long) config.numKeyValueHeads()), IValue.from((long) config.headDim()),
           IValue.from(config.attentionBias()), IValue.from(config.rmsNormEps()));
       decoder.setWeights(weights, rope);
+      if (PackedProduct.packs(weights.device(), weights.dataType())) {
+        decoder.call("pack_weights", IValue.from(PackedProduct.BATCH_HINT));
+        decoder.packed = true;
+      }
       return decoder;
     } catch (RuntimeException e) {
       manager.close();
@@ -74,6 +80,7 @@ final class ScriptedDecoder implements AutoCloseable {
     attributes.put("has_bias", false);
     attributes.put("eps", 0.0);
     attributes.put("scale", 0.0);
+    attributes.put("packed", false);
     for (String list : List.of("model", "layers", "keys", "values")) {
       attributes.put(list, TorchScriptArchive.EMPTY_LIST);
     }
@@ -164,6 +171,11 @@ final class ScriptedDecoder implements AutoCloseable {
         input.close();
       }
     }
+  }
+
+  /** Whether the decoder multiplies by packed copies of the projections (fp32 on CPU), not by the plain weights. */
+  boolean packed() {
+    return packed;
   }
 
   /** The cache's tensors are handed over once, and again only when the model is stepped over another cache. */
