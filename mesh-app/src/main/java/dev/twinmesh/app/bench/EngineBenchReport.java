@@ -100,7 +100,7 @@ final class EngineBenchReport {
     md.append(String.format(Locale.ROOT, "- prompt %d tokens, %d generated tokens per request (ignore_eos), "
         + "temperature %.2f top_p %.1f%n", promptTokens, maxTokens, 0.01, 0.6));
     md.append(String.format(Locale.ROOT, "- machine, measured in this run through DJL: fp32 GEMM %.1f GFLOP/s, "
-        + "memory read bandwidth %.1f GB/s (best of a sum and two matrix products)%n", peaks.gemmFlops() / 1e9, peaks.bandwidthBytes() / 1e9));
+        + "memory read bandwidth %.1f GB/s (best of a sum and several matrix products)%n", peaks.gemmFlops() / 1e9, peaks.bandwidthBytes() / 1e9));
     md.append(String.format(Locale.ROOT, "- bandwidth bound of single-stream decode: %.1f tok/s (%.1f MB read per "
         + "token at context %.0f)%n", bandwidthBound(), cost.decodeBytesPerToken(decodeContext()) / 1e6, decodeContext()));
     md.append(String.format(Locale.ROOT, "- KV pool: %d blocks x %d tokens = %d tokens, %d MiB%n",
