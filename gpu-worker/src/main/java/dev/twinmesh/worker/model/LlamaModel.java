@@ -82,6 +82,7 @@ public final class LlamaModel implements AutoCloseable {
   public void releaseReferenceWeights() {
     if (decoder.packed() && !referenceReleased) {
       weights.closeProjections();
+      NativeHeap.trim(); // the packed copies sit above the freed weights on the heap: only a trim returns them
       referenceReleased = true;
     }
   }
