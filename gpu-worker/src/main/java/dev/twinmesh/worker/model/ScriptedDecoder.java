@@ -1,5 +1,6 @@
 package dev.twinmesh.worker.model;
 
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -20,6 +21,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The decoder over the paged KV cache as one TorchScript call per engine step: every layer, the
@@ -34,6 +37,7 @@ import java.util.Map;
  */
 final class ScriptedDecoder implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ScriptedDecoder.class);
   private static final String SOURCE = "twin_llama.torchscript";
   private static final String CLASS = "TwinLlama";
 
@@ -60,13 +64,25 @@ final class ScriptedDecoder implements AutoCloseable {
           IValue.from(config.attentionBias()), IValue.from(config.rmsNormEps()));
       decoder.setWeights(weights, rope);
       if (PackedProduct.packs(weights.device(), weights.dataType())) {
-        decoder.call("pack_weights", IValue.from(PackedProduct.BATCH_HINT));
-        decoder.packed = true;
+        decoder.pack();
       }
       return decoder;
     } catch (RuntimeException e) {
       manager.close();
       throw e;
+    }
+  }
+
+  /**
+   * Swaps in packed copies of the projections. oneDNN's packing was measured on one x86 CPU only; where
+   * it fails the decoder keeps the plain weights and runs, slower, rather than not at all.
+   */
+  private void pack() {
+    try {
+      call("pack_weights", IValue.from(PackedProduct.BATCH_HINT));
+      packed = true;
+    } catch (EngineException e) {
+      LOG.warn("oneDNN could not pack the weights, so the decoder multiplies by the plain ones: {}", e.getMessage());
     }
   }
 
