@@ -18,19 +18,15 @@ final class NativeHeap {
   private NativeHeap() {
   }
 
-  /**
-   * Trims the heap; where the C library has no {@code malloc_trim} (musl, macOS) it does nothing.
-   *
-   * @return whether the C library released any memory
-   */
-  static boolean trim() {
+  /** Trims the heap; where the C library has no {@code malloc_trim} (musl, macOS) it does nothing. */
+  static void trim() {
     Function trim;
     try {
       trim = NativeLibrary.getInstance("c").getFunction("malloc_trim");
     } catch (UnsatisfiedLinkError e) {
       LOG.debug("no malloc_trim in this C library: freed native memory stays with the process", e);
-      return false;
+      return;
     }
-    return trim.invokeInt(new Object[] {0}) == 1;
+    trim.invokeInt(new Object[] {0});
   }
 }

@@ -2,19 +2,10 @@ package dev.twinmesh.worker.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -42,11 +33,9 @@ public final class PackedProduct implements AutoCloseable {
           + " annotate(List[Optional[number]], []), \"\")",
       "");
 
-  private final PtNDManager manager;
-  private final PtSymbolBlock module;
+  private final ScriptModule module;
 
-  private PackedProduct(PtNDManager manager, PtSymbolBlock module) {
-    this.manager = manager;
+  private PackedProduct(ScriptModule module) {
     this.module = module;
   }
 
@@ -64,48 +53,26 @@ public final class PackedProduct implements AutoCloseable {
       throw new IllegalArgumentException("packed products are fp32 on CPU, not " + weight.getDataType()
           + " on " + weight.getDevice());
     }
-    PtNDManager manager = (PtNDManager) weight.getManager().newSubManager();
+    ScriptModule module = ScriptModule.compile(weight.getManager(), CLASS, SOURCE,
+        Map.of("training", false, "weight", TorchScriptArchive.EMPTY_LIST));
     try {
-      Map<String, Object> attributes = new LinkedHashMap<>();
-      attributes.put("training", false);
-      attributes.put("weight", TorchScriptArchive.EMPTY_LIST);
-      byte[] archive = TorchScriptArchive.write(CLASS, SOURCE, attributes);
-      PtSymbolBlock module;
-      try (InputStream in = new ByteArrayInputStream(archive)) {
-        module = JniUtils.loadModule(manager, in, true, false);
-      }
-      PackedProduct product = new PackedProduct(manager, module);
-      product.run("pack", IValue.from((PtNDArray) weight), IValue.from(BATCH_HINT)).close();
-      return product;
-    } catch (IOException e) {
-      manager.close();
-      throw new UncheckedIOException(e);
+      module.call("pack", IValue.from((PtNDArray) weight), IValue.from(BATCH_HINT));
+      return new PackedProduct(module);
     } catch (RuntimeException e) {
-      manager.close();
+      module.close();
       throw e;
     }
   }
 
   /** x [rows, in] times the packed Wᵀ: [rows, out], on x's manager; the caller closes it. */
   public NDArray apply(NDArray x) {
-    try (IValue result = run("forward", IValue.from((PtNDArray) x))) {
+    try (IValue result = module.run("forward", IValue.from((PtNDArray) x))) {
       return result.toTensor((PtNDManager) x.getManager());
-    }
-  }
-
-  private IValue run(String method, IValue... arguments) {
-    try {
-      return IValueUtils.runMethod(module, method, arguments);
-    } finally {
-      for (IValue argument : arguments) {
-        argument.close();
-      }
     }
   }
 
   @Override
   public void close() {
     module.close();
-    manager.close();
   }
 }

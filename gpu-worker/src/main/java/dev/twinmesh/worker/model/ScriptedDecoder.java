@@ -7,12 +7,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.twinmesh.worker.checkpoint.ModelConfig;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -41,25 +38,22 @@ final class ScriptedDecoder implements AutoCloseable {
   private static final String SOURCE = "twin_llama.torchscript";
   private static final String CLASS = "TwinLlama";
 
-  private final PtNDManager manager;
-  private final PtSymbolBlock module;
+  private final ScriptModule module;
   private boolean packed; // the projections run from packed copies; the plain ones are no longer read
   private PagedKvCache boundCache;
   private Thread unoptimizedOn;
 
-  private ScriptedDecoder(PtNDManager manager, PtSymbolBlock module) {
-    this.manager = manager;
+  private ScriptedDecoder(ScriptModule module) {
     this.module = module;
   }
 
   /** Compiles the decoder and hands it the weights and rotary tables; {@code parent} owns what it makes. */
   static ScriptedDecoder create(ModelConfig config, LlamaWeights weights, RotaryEmbedding rope, NDManager parent) {
-    PtNDManager manager = (PtNDManager) parent.newSubManager();
     JniUtils.setGraphExecutorOptimize(false); // see forward(); methods keep the setting they first ran under
+    ScriptModule module = ScriptModule.compile(parent, CLASS, source(), initialAttributes());
     try {
-      PtSymbolBlock module = load(manager);
-      ScriptedDecoder decoder = new ScriptedDecoder(manager, module);
-      decoder.call("configure", IValue.from((long) config.numAttentionHeads()),
+      ScriptedDecoder decoder = new ScriptedDecoder(module);
+      module.call("configure", IValue.from((long) config.numAttentionHeads()),
           IValue.from((long) config.numKeyValueHeads()), IValue.from((long) config.headDim()),
           IValue.from(config.attentionBias()), IValue.from(config.rmsNormEps()));
       decoder.setWeights(weights, rope);
@@ -68,7 +62,7 @@ final class ScriptedDecoder implements AutoCloseable {
       }
       return decoder;
     } catch (RuntimeException e) {
-      manager.close();
+      module.close();
       throw e;
     }
   }
@@ -79,14 +73,14 @@ final class ScriptedDecoder implements AutoCloseable {
    */
   private void pack() {
     try {
-      call("pack_weights", IValue.from(PackedProduct.BATCH_HINT));
+      module.call("pack_weights", IValue.from(PackedProduct.BATCH_HINT));
       packed = true;
     } catch (EngineException e) {
       LOG.warn("oneDNN could not pack the weights, so the decoder multiplies by the plain ones: {}", e.getMessage());
     }
   }
 
-  private static PtSymbolBlock load(PtNDManager manager) {
+  private static Map<String, Object> initialAttributes() {
     Map<String, Object> attributes = new LinkedHashMap<>();
     attributes.put("training", false);
     attributes.put("heads", 0L);
@@ -100,12 +94,7 @@ final class ScriptedDecoder implements AutoCloseable {
     for (String list : List.of("model", "layers", "keys", "values")) {
       attributes.put(list, TorchScriptArchive.EMPTY_LIST);
     }
-    byte[] archive = TorchScriptArchive.write(CLASS, source(), attributes);
-    try (InputStream in = new ByteArrayInputStream(archive)) {
-      return JniUtils.loadModule(manager, in, true, false); // compiles the source: an error surfaces here
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return attributes;
   }
 
   private static String source() {
@@ -120,6 +109,7 @@ final class ScriptedDecoder implements AutoCloseable {
   }
 
   private void setWeights(LlamaWeights weights, RotaryEmbedding rope) {
+    NDManager manager = module.manager();
     NDArray noBias = manager.zeros(new Shape(0), weights.dataType());
     NDArray cos = rope.cosTable();
     NDArray sin = rope.sinTable();
@@ -132,7 +122,7 @@ final class ScriptedDecoder implements AutoCloseable {
           w.oProj(), w.postAttentionLayernorm(), w.gateUpProj(), w.downProj());
     }
     try {
-      call("set_weights", tensors(weights.embedTokens(), weights.norm(), weights.lmHead(), cos, sin),
+      module.call("set_weights", tensors(weights.embedTokens(), weights.norm(), weights.lmHead(), cos, sin),
           IValue.listFrom(layers));
     } finally {
       for (IValue layer : layers) {
@@ -179,13 +169,9 @@ final class ScriptedDecoder implements AutoCloseable {
         IValue.listFrom(toLongs(batch.queryLengths())),
         tensor(step.create(logitRows)),
     };
-    try (IValue logits = IValueUtils.runMethod(module, "forward", inputs)) {
+    try (IValue logits = module.run("forward", inputs)) {
       PtNDArray result = logits.toTensor((PtNDManager) step);
       return result.getDataType() == DataType.FLOAT32 ? result : result.toType(DataType.FLOAT32, false);
-    } finally {
-      for (IValue input : inputs) {
-        input.close();
-      }
     }
   }
 
@@ -199,18 +185,8 @@ final class ScriptedDecoder implements AutoCloseable {
     if (cache == boundCache) {
       return;
     }
-    call("set_cache", tensors(cache.keyLayers()), tensors(cache.valueLayers()), IValue.from((long) cache.blockSize()));
+    module.call("set_cache", tensors(cache.keyLayers()), tensors(cache.valueLayers()), IValue.from((long) cache.blockSize()));
     boundCache = cache;
-  }
-
-  private void call(String method, IValue... arguments) {
-    try {
-      IValueUtils.runMethod(module, method, arguments).close();
-    } finally {
-      for (IValue argument : arguments) {
-        argument.close();
-      }
-    }
   }
 
   private static IValue tensor(NDArray array) {
@@ -236,6 +212,5 @@ final class ScriptedDecoder implements AutoCloseable {
   @Override
   public void close() {
     module.close();
-    manager.close();
   }
 }

@@ -1,6 +1,7 @@
 package dev.twinmesh.worker.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,7 +61,7 @@ class ServingWeightsTest {
       assertFalse(model.weights().layers().get(0).qkvProj().isReleased());
       assertArrayEquals(before, promptLogits(model), 0f);
       try (KvCache cache = model.newCache(8)) {
-        assertTrue(model.forwardLast(new int[] {1, 2}, 0, cache).length == config.vocabSize());
+        assertEquals(config.vocabSize(), model.forwardLast(new int[] {1, 2}, 0, cache).length);
       }
     }
   }
