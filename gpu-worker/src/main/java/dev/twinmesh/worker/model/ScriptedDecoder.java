@@ -87,6 +87,7 @@ final class ScriptedDecoder implements AutoCloseable {
     attributes.put("kv_heads", 0L);
     attributes.put("head_dim", 0L);
     attributes.put("block_size", 0L);
+    attributes.put("pool_blocks", 0L);
     attributes.put("has_bias", false);
     attributes.put("eps", 0.0);
     attributes.put("scale", 0.0);
