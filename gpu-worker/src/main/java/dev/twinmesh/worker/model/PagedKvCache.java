@@ -11,22 +11,22 @@ import dev.twinmesh.worker.checkpoint.ModelConfig;
  * Slot {@code block * blockSize + offset} holds one position; which slots belong to which sequence
  * is the block manager's business, not this class's. {@link ScriptedDecoder} writes and reads it.
  *
- * <p>Each layer's pool is laid out head-major, [kvHeads, slots, headDim]: the blocks of a sequence,
- * gathered along the slot axis, come out as [kvHeads, sequences, positions, headDim], which the
+ * <p>Each layer's keys and values share one pool, laid out head-major, [2 * kvHeads, slots, headDim]:
+ * rows 0 to kvHeads - 1 are the key heads, the rest the value heads. A step writes a token's keys
+ * and values with one copy, and a decode step gathers both with one: the blocks of a sequence,
+ * gathered along the slot axis, come out as [2 * kvHeads, sequences, positions, headDim], which the
  * attention products take as batches of plain matrices, with no second copy to reorder the heads.
  */
 public final class PagedKvCache implements AutoCloseable {
 
   private final NDManager manager;
-  private final NDArray[] keys;   // per layer [kvHeads, numBlocks*blockSize, headDim]
-  private final NDArray[] values; // per layer [kvHeads, numBlocks*blockSize, headDim]
+  private final NDArray[] layers; // per layer [2 * kvHeads, numBlocks*blockSize, headDim], keys then values
   private final int numBlocks;
   private final int blockSize;
 
-  private PagedKvCache(NDManager manager, NDArray[] keys, NDArray[] values, int numBlocks, int blockSize) {
+  private PagedKvCache(NDManager manager, NDArray[] layers, int numBlocks, int blockSize) {
     this.manager = manager;
-    this.keys = keys;
-    this.values = values;
+    this.layers = layers;
     this.numBlocks = numBlocks;
     this.blockSize = blockSize;
   }
@@ -37,24 +37,17 @@ public final class PagedKvCache implements AutoCloseable {
       throw new IllegalArgumentException("need positive numBlocks and blockSize, got " + numBlocks + ", " + blockSize);
     }
     NDManager manager = parent.newSubManager();
-    Shape shape = new Shape(config.numKeyValueHeads(), (long) numBlocks * blockSize, config.headDim());
-    NDArray[] keys = new NDArray[config.numHiddenLayers()];
-    NDArray[] values = new NDArray[config.numHiddenLayers()];
-    for (int i = 0; i < keys.length; i++) {
-      keys[i] = manager.zeros(shape, type);
-      values[i] = manager.zeros(shape, type);
+    Shape shape = new Shape(2L * config.numKeyValueHeads(), (long) numBlocks * blockSize, config.headDim());
+    NDArray[] layers = new NDArray[config.numHiddenLayers()];
+    for (int i = 0; i < layers.length; i++) {
+      layers[i] = manager.zeros(shape, type);
     }
-    return new PagedKvCache(manager, keys, values, numBlocks, blockSize);
+    return new PagedKvCache(manager, layers, numBlocks, blockSize);
   }
 
-  /** Every layer's key pool, for the decoder that writes and reads them. */
-  NDArray[] keyLayers() {
-    return keys.clone();
-  }
-
-  /** Every layer's value pool, as {@link #keyLayers()}. */
-  NDArray[] valueLayers() {
-    return values.clone();
+  /** Every layer's pool of keys and values, for the decoder that writes and reads them. */
+  NDArray[] layers() {
+    return layers.clone();
   }
 
   public int numBlocks() {

@@ -92,7 +92,7 @@ final class ScriptedDecoder implements AutoCloseable {
     attributes.put("eps", 0.0);
     attributes.put("scale", 0.0);
     attributes.put("packed", false);
-    for (String list : List.of("model", "layers", "keys", "values")) {
+    for (String list : List.of("model", "layers", "caches")) {
       attributes.put(list, TorchScriptArchive.EMPTY_LIST);
     }
     return attributes;
@@ -186,7 +186,7 @@ final class ScriptedDecoder implements AutoCloseable {
     if (cache == boundCache) {
       return;
     }
-    module.call("set_cache", tensors(cache.keyLayers()), tensors(cache.valueLayers()), IValue.from((long) cache.blockSize()));
+    module.call("set_cache", tensors(cache.layers()), IValue.from((long) cache.blockSize()));
     boundCache = cache;
   }
 
