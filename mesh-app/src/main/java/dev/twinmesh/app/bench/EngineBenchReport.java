@@ -120,6 +120,8 @@ final class EngineBenchReport {
           100 * l.stats().overheadFraction(), 100 * l.cpuShare(),
           l.faultsPerStep() < 0 ? "-" : String.format(Locale.ROOT, "%.0f", l.faultsPerStep())));
     }
+    md.append("\nDecode tok/s: tokens while every stream is generating, from the last first token to the first last\n"
+        + "token; the JSON's decode_tokens_per_s_with_drain runs on to the last token, as streams finish one by one.\n");
     md.append("\nCPU share: the process's CPU time over wall time x threads. Below 100% means other processes held\n"
         + "the cores for part of the run; the GEMM and bandwidth peaks were measured in a few seconds after the levels.\n"
         + "Page faults / step: the process's minor faults over the level's steps. Prompt chunks fault in their large\n"
@@ -142,6 +144,7 @@ final class EngineBenchReport {
           .put("concurrency", l.concurrency())
           .put("decode_tokens_per_s", l.decodeTokensPerSecond())
           .put("decode_tokens_per_s_per_stream", l.decodeTokensPerSecond() / l.concurrency())
+          .put("decode_tokens_per_s_with_drain", l.drainTokensPerSecond())
           .put("decode_flops", decodeFlops(l))
           .put("prefill_tokens_per_s", l.prefillTokensPerSecond(promptTokens))
           .put("prefill_flops", prefillFlops(l))
