@@ -21,8 +21,8 @@ import java.util.List;
  *                       back to the kernel and touched again (see MallocArenas), or -1 without procfs
  */
 record LevelResult(int concurrency, double seconds, double prefillSeconds, long decodeTokens, double decodeSeconds,
-                   double drainTokensPerSecond, double ttftP50Ms, double ttftP95Ms, double itlP50Ms, double itlP95Ms, EngineStats stats,
-                   double cpuShare, long minorFaults) {
+                   double drainTokensPerSecond, double ttftP50Ms, double ttftP95Ms, double itlP50Ms, double itlP95Ms,
+                   EngineStats stats, double cpuShare, long minorFaults) {
 
   static LevelResult of(int concurrency, long started, List<EngineBench.Stream> streams, EngineStats stats,
                         double cpuShare, long minorFaults) {
