@@ -6,7 +6,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -193,13 +192,7 @@ final class EngineBenchReport {
   }
 
   void write(Path dir) {
-    try {
-      Files.createDirectories(dir);
-      Files.writeString(dir.resolve("engine-bench.md"), markdown());
-      Files.writeString(dir.resolve("engine-bench.json"), json().encodePrettily() + "\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the benchmark to " + dir, e);
-    }
+    ReportFiles.write(dir, "engine-bench", markdown(), json());
   }
 
   /** CPU time of every thread of this process, or 0 where the JVM does not tell. */
