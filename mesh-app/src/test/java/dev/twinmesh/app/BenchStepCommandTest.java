@@ -8,6 +8,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,14 +59,29 @@ class BenchStepCommandTest {
 
   @Test
   void refusesAContextPastTheModelsPositions(@TempDir Path dir) {
+    String err = refusal(dir, "--context", "100000");
+
+    assertTrue(err.contains("--context must be 1 to"), err);
+  }
+
+  @Test
+  void refusesABatchThePoolCannotHold(@TempDir Path dir) {
+    String err = refusal(dir, "--sequences", "1,3", "--context", "40", "--pool-blocks", "8");
+
+    assertTrue(err.contains("3 sequences of 40 positions need 9 blocks of 16 tokens, but the KV pool has 8"), err);
+  }
+
+  /** What {@code bench step} prints when it refuses the given options, checking that it exits non-zero. */
+  private static String refusal(Path dir, String... options) {
     Path model = dir.resolve("tiny");
     assertEquals(0, TwinMesh.commandLine().execute("model", "random", "--preset", "tiny", "--out", model.toString()));
     java.io.StringWriter err = new java.io.StringWriter();
+    List<String> args = new ArrayList<>(List.of("bench", "step", "--model", model.toString()));
+    args.addAll(List.of(options));
 
-    int exit = TwinMesh.commandLine().setErr(new java.io.PrintWriter(err))
-        .execute("bench", "step", "--model", model.toString(), "--context", "100000");
+    int exit = TwinMesh.commandLine().setErr(new java.io.PrintWriter(err)).execute(args.toArray(String[]::new));
 
     assertNotEquals(0, exit);
-    assertTrue(err.toString().contains("--context must be 1 to"), err.toString());
+    return err.toString();
   }
 }

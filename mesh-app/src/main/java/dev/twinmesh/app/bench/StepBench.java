@@ -89,6 +89,11 @@ public final class StepBench implements Callable<Integer> {
     checkOptions(config);
     DjlRuntime runtime = DjlRuntime.start(new DjlRuntime.Options(device, threads));
     try {
+      int blockSize = WorkerSettings.Runtime.DEFAULT_BLOCK_SIZE;
+      int pool = poolBlocks > 0 ? poolBlocks : LlamaModelRunner.blocksFor(KvCacheBudget.bytes(0, runtime.device()),
+          blockSize, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
+          runtime.weightType().getNumOfBytes());
+      checkPool(pool, blockSize);
       DjlRuntime.useIntraOpThreads(threads); // this thread runs the model, as the engine thread does in a worker
       LlamaModel llama;
       try (Checkpoint checkpoint = Checkpoint.open(model)) {
@@ -96,10 +101,6 @@ public final class StepBench implements Callable<Integer> {
       }
       try (llama) {
         llama.releaseReferenceWeights();
-        int blockSize = WorkerSettings.Runtime.DEFAULT_BLOCK_SIZE;
-        int pool = poolBlocks > 0 ? poolBlocks : LlamaModelRunner.blocksFor(KvCacheBudget.bytes(0, runtime.device()),
-            blockSize, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
-            runtime.weightType().getNumOfBytes());
         StepBenchReport report = new StepBenchReport(model, config, runtime, context, pool, blockSize,
             new ModelCost(config, runtime.weightType().getNumOfBytes()));
         try (PagedKvCache cache = llama.newPagedCache(pool, blockSize)) {
@@ -130,6 +131,16 @@ public final class StepBench implements Callable<Integer> {
     }
     if (steps < 1 || warmup < 0 || rounds < 1 || sequences.stream().anyMatch(s -> s < 1)) {
       throw new ParameterException(spec.commandLine(), "--steps, --rounds and --sequences must be at least 1, --warmup 0 or more");
+    }
+  }
+
+  private void checkPool(int pool, int blockSize) {
+    int largest = sequences.stream().mapToInt(Integer::intValue).max().orElse(1);
+    long needed = (long) largest * ((context + blockSize - 1) / blockSize);
+    if (needed > pool) {
+      throw new ParameterException(spec.commandLine(), largest + " sequences of " + context + " positions need "
+          + needed + " blocks of " + blockSize + " tokens, but the KV pool has " + pool
+          + ": raise --pool-blocks or lower --sequences or --context");
     }
   }
 
