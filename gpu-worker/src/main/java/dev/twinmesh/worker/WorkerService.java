@@ -3,6 +3,7 @@ package dev.twinmesh.worker;
 import dev.twinmesh.worker.engine.Engine;
 import dev.twinmesh.worker.engine.GenerationBackend;
 import dev.twinmesh.worker.model.DjlRuntime;
+import dev.twinmesh.worker.metrics.GatedEngineMetrics;
 import dev.twinmesh.worker.metrics.WorkerMetrics;
 import dev.twinmesh.worker.server.ServingState;
 import dev.twinmesh.worker.server.WorkerConfig;
@@ -54,9 +55,11 @@ public final class WorkerService {
         LoadedModel loaded = LoadedModel.load(settings);
         AtomicReference<Engine> engineRef = new AtomicReference<>();
         WorkerMetrics metrics = new WorkerMetrics(settings.servedModelName(), () -> engineRef.get().load());
-        Engine engine = loaded.startEngine(settings.runtime(), metrics);
+        GatedEngineMetrics afterWarmUp = new GatedEngineMetrics(metrics);
+        Engine engine = loaded.startEngine(settings.runtime(), afterWarmUp);
         engineRef.set(engine);
         WarmUp.run(engine, loaded.tokenizer().encodePrompt("twin-mesh warm-up"));
+        afterWarmUp.open();
         state.ready(new ServingState.Serving(loaded.served(), loaded.tokenizer(), engine, metrics::scrape));
         return new WorkerService(vertx, id, verticle, state, engine, loaded.runtime());
       } catch (RuntimeException e) {
