@@ -89,11 +89,6 @@ public final class StepBench implements Callable<Integer> {
     checkOptions(config);
     DjlRuntime runtime = DjlRuntime.start(new DjlRuntime.Options(device, threads));
     try {
-      int blockSize = WorkerSettings.Runtime.DEFAULT_BLOCK_SIZE;
-      int pool = poolBlocks > 0 ? poolBlocks : LlamaModelRunner.blocksFor(KvCacheBudget.bytes(0, runtime.device()),
-          blockSize, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
-          runtime.weightType().getNumOfBytes());
-      checkPool(pool, blockSize);
       DjlRuntime.useIntraOpThreads(threads); // this thread runs the model, as the engine thread does in a worker
       LlamaModel llama;
       try (Checkpoint checkpoint = Checkpoint.open(model)) {
@@ -101,6 +96,12 @@ public final class StepBench implements Callable<Integer> {
       }
       try (llama) {
         llama.releaseReferenceWeights();
+        // sized after the weights, as a worker sizes it: on CUDA the default is a share of the memory left
+        int blockSize = WorkerSettings.Runtime.DEFAULT_BLOCK_SIZE;
+        int pool = poolBlocks > 0 ? poolBlocks : LlamaModelRunner.blocksFor(KvCacheBudget.bytes(0, runtime.device()),
+            blockSize, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
+            runtime.weightType().getNumOfBytes());
+        checkPool(pool, blockSize);
         StepBenchReport report = new StepBenchReport(model, config, runtime, context, pool, blockSize,
             new ModelCost(config, runtime.weightType().getNumOfBytes()));
         try (PagedKvCache cache = llama.newPagedCache(pool, blockSize)) {
