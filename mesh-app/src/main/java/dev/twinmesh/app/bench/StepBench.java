@@ -31,10 +31,10 @@ import picocli.CommandLine.Spec;
  * isolates the model step, and the block layout it reads.
  */
 @Command(name = "step", mixinStandardHelpOptions = true,
-    description = {
-        "Times one decode step of the paged decoder, repeated at a fixed batch and context, for each",
-        "sequence count, block layout and round (rounds alternate the cases: this compares them under the",
-        "same minute's noise). Prints min, p50 and p90 step time, tokens/s and model FLOP/s at the median."})
+    description = "Times one decode step of the paged decoder, repeated at a fixed batch and context, for each"
+        + " sequence count and block layout. Each round passes over every case in turn, so cases are compared"
+        + " under the same minute's noise. Prints min, p50 and p90 step time, and tokens/s and model FLOP/s at"
+        + " the median step.")
 public final class StepBench implements Callable<Integer> {
 
   @Spec
