@@ -56,6 +56,12 @@ class ImagesTest {
         "per-thread arenas fault the engine's step tensors in again every step");
   }
 
+  @Test
+  void theCpuWorkerAsksForHugePagesForItsLargeTensors() {
+    assertEquals("1", Dockerfile.forImage("twin-mesh/worker-cpu").env().get("THP_MEM_ALLOC_ENABLE"),
+        "4 KiB pages cost a page-table walk per key and value row a decode step reads");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"twin-mesh/worker-cpu PyTorch", "twin-mesh/worker-cuda PyTorch", "twin-mesh/business OnnxRuntime"})
   void imagesUnpackTheirDjlNativesAtBuildTimeWhereTheyLookAtRunTime(String imageAndEngine) {

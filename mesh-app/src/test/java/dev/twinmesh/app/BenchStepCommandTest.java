@@ -33,6 +33,8 @@ class BenchStepCommandTest {
     JsonObject report = new JsonObject(Files.readString(out.resolve("step-bench.json")));
     assertEquals(40, report.getInteger("context"));
     assertEquals(64, report.getJsonObject("kv_pool").getInteger("blocks"));
+    String hugePages = System.getenv("THP_MEM_ALLOC_ENABLE");
+    assertEquals(hugePages == null ? "not set" : hugePages, report.getString("thp_mem_alloc_enable"));
     JsonArray runs = report.getJsonArray("runs");
     assertEquals(2 * 2 * 2, runs.size(), report.encodePrettily());
     JsonObject first = runs.getJsonObject(0);

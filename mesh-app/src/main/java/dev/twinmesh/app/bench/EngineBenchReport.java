@@ -1,6 +1,7 @@
 package dev.twinmesh.app.bench;
 
 import dev.twinmesh.worker.LoadedModel;
+import dev.twinmesh.worker.model.HugePages;
 import dev.twinmesh.worker.model.MallocArenas;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -106,6 +107,7 @@ final class EngineBenchReport {
         loaded.kvCacheBlocks(), loaded.blockSize(), (long) loaded.kvCacheBlocks() * loaded.blockSize(),
         loaded.kvCacheBytes() >> 20));
     md.append(String.format(Locale.ROOT, "- peak RSS (VmHWM): %d MiB%n", peakRssBytes >> 20));
+    md.append("- huge pages for PyTorch's large tensors (" + HugePages.VARIABLE + "): " + HugePages.setting() + "\n");
     md.append(String.format(Locale.ROOT, "- load average before / after: %s / %s%n%n", loadBefore, loadAfter));
 
     md.append("| streams | decode tok/s | per stream | decode GFLOP/s | prefill tok/s | prefill GFLOP/s "
@@ -181,6 +183,7 @@ final class EngineBenchReport {
             .put("bytes", loaded.kvCacheBytes()))
         .put("peak_rss_bytes", peakRssBytes)
         .put("malloc_arena_max", mallocArenaMax)
+        .put("thp_mem_alloc_enable", HugePages.setting())
         .put("load_average", new JsonObject().put("before", loadBefore).put("after", loadAfter))
         .put("levels", rows)
         .put("targets", targets);

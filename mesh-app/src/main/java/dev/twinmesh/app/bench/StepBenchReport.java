@@ -2,6 +2,7 @@ package dev.twinmesh.app.bench;
 
 import dev.twinmesh.worker.checkpoint.ModelConfig;
 import dev.twinmesh.worker.model.DjlRuntime;
+import dev.twinmesh.worker.model.HugePages;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
@@ -62,6 +63,7 @@ final class StepBenchReport {
         config.architecture(), config.parameterCount(), device, dtype, threads));
     md.append(String.format(Locale.ROOT, "- context %d positions per sequence; KV pool %d blocks x %d tokens%n",
         context, poolBlocks, blockSize));
+    md.append("- huge pages for PyTorch's large tensors (" + HugePages.VARIABLE + "): " + HugePages.setting() + "\n");
     md.append("- load average before / after: ").append(loadBefore).append(" / ")
         .append(EngineBenchReport.loadAverage()).append('\n');
     md.append("| round | sequences | layout | steps | min ms | p50 ms | p90 ms | tok/s at p50 | GFLOP/s at p50 |\n");
@@ -101,6 +103,7 @@ final class StepBenchReport {
         .put("threads", threads)
         .put("context", context)
         .put("kv_pool", new JsonObject().put("blocks", poolBlocks).put("block_size", blockSize))
+        .put("thp_mem_alloc_enable", HugePages.setting())
         .put("runs", rows);
   }
 
