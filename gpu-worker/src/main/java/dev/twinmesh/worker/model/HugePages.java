@@ -10,11 +10,13 @@ package dev.twinmesh.worker.model;
  * <p>A decode step reads every weight and, through the block tables, 4 KiB rows of keys and values
  * anywhere in the pool: with 4 KiB pages that is one page-table walk per row. On the development machine
  * ({@code twin-mesh bench step --sequences 16 --layout contiguous,scattered --rounds 2}, three alternating
- * pairs of runs) the median 16-stream step took 34 to 40 ms with huge pages (one run at 60) against 38 to 50
- * without for packed blocks, and 38 to 45 against 43 to 50 for blocks drawn from the whole pool; ten
+ * pairs of runs) the median 16-stream step took 34 to 40 ms with huge pages (one run at 60) against 38 to
+ * 50 without for packed blocks, and 38 to 45 against 43 to 50 for blocks drawn from the whole pool. Ten
  * alternating pairs of {@code bench engine} had medians of 362 against 315 tok/s at 16 streams and 55
- * against 53 at one (at 32 streams, 404 against 422 in six pairs: no gain there), with a similar peak RSS. PyTorch reads the variable from the environment, so it must
- * be set before the JVM starts: the launcher script and the CPU worker image set it.
+ * against 53 at one; at 32 streams, 404 against 422 in six pairs, no gain. Peak RSS was about the same.
+ *
+ * <p>PyTorch reads the variable from the environment once, so it must be set before the JVM starts: the
+ * launcher script and the CPU worker image set it.
  */
 public final class HugePages {
 

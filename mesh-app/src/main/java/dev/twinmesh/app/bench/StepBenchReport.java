@@ -27,6 +27,7 @@ final class StepBenchReport {
   private final int blockSize;
   private final ModelCost cost;
   private final String loadBefore = EngineBenchReport.loadAverage();
+  private String loadAfter; // read when the report is first rendered, so the printed and the written copy agree
   private final List<Run> runs = new ArrayList<>();
 
   StepBenchReport(Path model, ModelConfig config, DjlRuntime runtime, int context, int poolBlocks, int blockSize,
@@ -64,8 +65,10 @@ final class StepBenchReport {
     md.append(String.format(Locale.ROOT, "- context %d positions per sequence; KV pool %d blocks x %d tokens%n",
         context, poolBlocks, blockSize));
     md.append("- huge pages for PyTorch's large tensors (" + HugePages.VARIABLE + "): " + HugePages.setting() + "\n");
-    md.append("- load average before / after: ").append(loadBefore).append(" / ")
-        .append(EngineBenchReport.loadAverage()).append('\n');
+    if (loadAfter == null) {
+      loadAfter = EngineBenchReport.loadAverage();
+    }
+    md.append("- load average before / after: ").append(loadBefore).append(" / ").append(loadAfter).append("\n\n");
     md.append("| round | sequences | layout | steps | min ms | p50 ms | p90 ms | tok/s at p50 | GFLOP/s at p50 |\n");
     md.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
     for (Run run : runs) {
@@ -75,6 +78,7 @@ final class StepBenchReport {
           steps.percentileMs(90), tokensPerSecond(run), flops(run) / 1e9));
     }
     md.append("""
+
         Each step recomputes every sequence's last position over the whole context and reads its logits into
         Java; no scheduler or sampler runs. Rounds pass over every case in turn, so compare cases within a
         round, and across rounds for the spread.
