@@ -54,8 +54,7 @@ public record LoadedModel(ServedModel served, ModelConfig config, LlamaModelRunn
       }
       WorkerSettings.Runtime rt = settings.runtime();
       long kvBytes = KvCacheBudget.bytes(rt.kvCacheBytes(), runtime.device());
-      int numBlocks = LlamaModelRunner.blocksFor(kvBytes, rt.blockSize(), config.numHiddenLayers(),
-          config.numKeyValueHeads(), config.headDim(), runtime.weightType().getNumOfBytes());
+      int numBlocks = LlamaModelRunner.blocksFor(kvBytes, rt.blockSize(), config, runtime.weightType().getNumOfBytes());
       int blocksForOneRequest = (maxModelLen + rt.blockSize() - 1) / rt.blockSize();
       if (numBlocks < blocksForOneRequest) {
         throw new IllegalArgumentException("the KV cache (" + (kvBytes >> 20) + " MiB, " + numBlocks

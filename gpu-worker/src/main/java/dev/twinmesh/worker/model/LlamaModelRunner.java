@@ -1,6 +1,7 @@
 package dev.twinmesh.worker.model;
 
 import ai.djl.ndarray.NDArray;
+import dev.twinmesh.worker.checkpoint.ModelConfig;
 import dev.twinmesh.worker.engine.ModelRunner;
 import dev.twinmesh.worker.scheduler.SchedulerOutput;
 import dev.twinmesh.worker.scheduler.SchedulerOutput.ScheduledSequence;
@@ -31,8 +32,9 @@ public final class LlamaModelRunner implements ModelRunner {
   }
 
   /** Blocks of {@code blockSize} tokens that fit {@code budgetBytes}: keys and values of every layer. */
-  public static int blocksFor(long budgetBytes, int blockSize, int layers, int kvHeads, int headDim, int bytesPerValue) {
-    long perBlock = 2L * layers * blockSize * kvHeads * headDim * bytesPerValue;
+  public static int blocksFor(long budgetBytes, int blockSize, ModelConfig config, int bytesPerValue) {
+    long perBlock = 2L * config.numHiddenLayers() * blockSize * config.numKeyValueHeads() * config.headDim()
+        * bytesPerValue;
     return (int) Math.min(Integer.MAX_VALUE, budgetBytes / perBlock);
   }
 

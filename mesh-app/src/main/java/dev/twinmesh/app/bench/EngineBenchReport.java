@@ -107,7 +107,7 @@ final class EngineBenchReport {
         loaded.kvCacheBlocks(), loaded.blockSize(), (long) loaded.kvCacheBlocks() * loaded.blockSize(),
         loaded.kvCacheBytes() >> 20));
     md.append(String.format(Locale.ROOT, "- peak RSS (VmHWM): %d MiB%n", peakRssBytes >> 20));
-    md.append("- huge pages for PyTorch's large tensors (" + HugePages.VARIABLE + "): " + HugePages.setting() + "\n");
+    md.append(hugePagesLine());
     md.append(String.format(Locale.ROOT, "- load average before / after: %s / %s%n%n", loadBefore, loadAfter));
 
     md.append("| streams | decode tok/s | per stream | decode GFLOP/s | prefill tok/s | prefill GFLOP/s "
@@ -231,6 +231,11 @@ final class EngineBenchReport {
       // not Linux: reported as unknown
     }
     return -1;
+  }
+
+  /** The report line that says whether PyTorch maps its large tensors in huge pages (see HugePages). */
+  static String hugePagesLine() {
+    return "- huge pages for PyTorch's large tensors (" + HugePages.VARIABLE + "): " + HugePages.setting() + "\n";
   }
 
   static String loadAverage() {

@@ -99,8 +99,7 @@ public final class StepBench implements Callable<Integer> {
         // sized after the weights, as a worker sizes it: on CUDA the default is a share of the memory left
         int blockSize = WorkerSettings.Runtime.DEFAULT_BLOCK_SIZE;
         int pool = poolBlocks > 0 ? poolBlocks : LlamaModelRunner.blocksFor(KvCacheBudget.bytes(0, runtime.device()),
-            blockSize, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
-            runtime.weightType().getNumOfBytes());
+            blockSize, config, runtime.weightType().getNumOfBytes());
         checkPool(pool, blockSize);
         StepBenchReport report = new StepBenchReport(model, config, runtime, context, pool, blockSize,
             new ModelCost(config, runtime.weightType().getNumOfBytes()));

@@ -64,7 +64,7 @@ final class StepBenchReport {
         config.architecture(), config.parameterCount(), device, dtype, threads));
     md.append(String.format(Locale.ROOT, "- context %d positions per sequence; KV pool %d blocks x %d tokens%n",
         context, poolBlocks, blockSize));
-    md.append("- huge pages for PyTorch's large tensors (" + HugePages.VARIABLE + "): " + HugePages.setting() + "\n");
+    md.append(EngineBenchReport.hugePagesLine());
     if (loadAfter == null) {
       loadAfter = EngineBenchReport.loadAverage();
     }
